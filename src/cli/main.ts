@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * The `signalbank` command line (SPEC §6): builds the commander program from one module per
+ * command under `commands/`, runs it, and turns any failure into a coded message and exit code.
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { EXIT_USAGE, reportFailure } from './output.js';
+
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+const COMMANDS: readonly CommandModule[] = [];
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('signalbank')
+    .description('Share and match perceptual hashes of suicide and self-harm violating media.')
+    .version(packageVersion())
+    .showHelpAfterError()
+    .exitOverride();
+  for (const command of COMMANDS) command.register(program);
+  return program;
+}
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    return reportFailure(error, json);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}
