@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
   // Operation of the service and its tools.
   ERR_CONFIG: { status: 500, title: 'Invalid configuration' },
   ERR_SCHEMA_TOO_NEW: { status: 500, title: 'Database schema newer than this code' },
+  ERR_SCHEMA_MISMATCH: { status: 500, title: 'Applied migration differs from this code' },
   ERR_UNAVAILABLE: { status: 503, title: 'Service unavailable' },
   ERR_UPSTREAM: { status: 502, title: 'Server answered with an error' },
   ERR_INTERNAL: { status: 500, title: 'Internal error' },
@@ -162,7 +163,7 @@ export class LimitError extends SignalbankError<LimitCode> {
   }
 }
 
-export type OperationCode = 'ERR_CONFIG' | 'ERR_SCHEMA_TOO_NEW' | 'ERR_UNAVAILABLE' | 'ERR_UPSTREAM' | 'ERR_INTERNAL';
+export type OperationCode = 'ERR_CONFIG' | 'ERR_SCHEMA_TOO_NEW' | 'ERR_SCHEMA_MISMATCH' | 'ERR_UNAVAILABLE' | 'ERR_UPSTREAM' | 'ERR_INTERNAL';
 /** The service or a tool cannot operate: bad configuration, a database from newer code, a server error. */
 export class OperationError extends SignalbankError<OperationCode> {}
 

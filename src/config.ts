@@ -1,0 +1,86 @@
+/**
+ * Service configuration, read once from the environment (and CLI flags, which win), validated
+ * with zod, frozen, and passed to whatever needs it. Nothing else in the code reads
+ * `process.env`. Every setting, its variable and default is listed in docs/operations.md.
+ */
+import { z } from 'zod';
+import { OperationError } from './errors.js';
+
+const MIB = 1024 * 1024;
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
+
+const ConfigSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: integer(0, 65535).default(8080),
+  dbPath: z.string().min(1).default('./data/signalbank.db'),
+  audience: z.string().min(1).max(256).default('signalbank'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Initialise the database (migrations, admin member and key) when it does not exist yet. */
+  initIfMissing: bool.default(true),
+  /** Largest JSON body, in bytes (SPEC §4: 16 MiB). */
+  jsonBodyLimitBytes: integer(1024).default(16 * MIB),
+  /** Largest NDJSON job body, in bytes (SPEC §4: 1 GiB). */
+  ndjsonBodyLimitBytes: integer(1024).default(1024 * MIB),
+  /** Time allowed to receive all request headers. */
+  headersTimeoutMs: integer(1000).default(10_000),
+  /** Time allowed to receive a whole request, body included. */
+  requestTimeoutMs: integer(1000).default(120_000),
+  /** Idle time after which a connection with no traffic is closed. */
+  idleTimeoutMs: integer(1000).default(30_000),
+  keepAliveTimeoutMs: integer(100).default(5_000),
+  /** Per-member token bucket: sustained requests per second and burst size. 0 disables. */
+  rateLimitPerSecond: z.coerce.number().min(0).default(200),
+  rateLimitBurst: integer(1).default(400),
+  /** Graceful shutdown: how long in-flight requests may take before connections are cut. */
+  shutdownGraceMs: integer(0).default(10_000),
+  /** Local hashing: largest image accepted, in pixels (decompression-bomb guard). */
+  maxImagePixels: integer(256).default(100_000_000),
+});
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+export type ConfigInput = Partial<Record<keyof Config, unknown>>;
+
+/** Environment variable for each setting. */
+export const CONFIG_ENV: Readonly<Record<keyof Config, string>> = {
+  host: 'SIGNALBANK_HOST',
+  port: 'PORT',
+  dbPath: 'SIGNALBANK_DB',
+  audience: 'SIGNALBANK_AUDIENCE',
+  logLevel: 'SIGNALBANK_LOG_LEVEL',
+  initIfMissing: 'SIGNALBANK_INIT_IF_MISSING',
+  jsonBodyLimitBytes: 'SIGNALBANK_JSON_BODY_LIMIT',
+  ndjsonBodyLimitBytes: 'SIGNALBANK_NDJSON_BODY_LIMIT',
+  headersTimeoutMs: 'SIGNALBANK_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'SIGNALBANK_REQUEST_TIMEOUT_MS',
+  idleTimeoutMs: 'SIGNALBANK_IDLE_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'SIGNALBANK_KEEP_ALIVE_TIMEOUT_MS',
+  rateLimitPerSecond: 'SIGNALBANK_RATE_LIMIT_PER_SECOND',
+  rateLimitBurst: 'SIGNALBANK_RATE_LIMIT_BURST',
+  shutdownGraceMs: 'SIGNALBANK_SHUTDOWN_GRACE_MS',
+  maxImagePixels: 'SIGNALBANK_MAX_IMAGE_PIXELS',
+};
+
+/**
+ * Builds the configuration from environment variables, overridden by explicit values
+ * (CLI flags, tests). Unset or empty variables take the default.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigInput = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, variable] of Object.entries(CONFIG_ENV)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const variable = CONFIG_ENV[key as keyof Config] ?? key;
+      return `${variable}: ${issue.message}`;
+    });
+    throw new OperationError('ERR_CONFIG', `Invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isSignalbankError } from '../../src/errors.js';
+import { openDatabase } from '../../src/store/sqlite/database.js';
+import { MIGRATIONS_DIR, migrate, readMigrations } from '../../src/store/sqlite/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { describeStoreContract } from './store-contract.js';
+
+function harness(path: string, cleanup: () => void = () => undefined) {
+  let now = Date.parse('2026-01-01T00:00:00.000Z');
+  const store = SqliteStore.open({ path, clock: () => now });
+  return {
+    store,
+    tick(ms = 1000) {
+      now += ms;
+    },
+    async close() {
+      await store.close();
+      cleanup();
+    },
+  };
+}
+
+describeStoreContract('sqlite file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  return harness(join(dir, 'bank.db'), () => rmSync(dir, { recursive: true, force: true }));
+});
+describeStoreContract('sqlite in memory', async () => harness(':memory:'));
+
+describe('sqlite engine', () => {
+  const tempDir = () => mkdtempSync(join(tmpdir(), 'sb-sqlite-'));
+
+  it('opens with WAL, synchronous FULL and foreign keys', async () => {
+    const dir = tempDir();
+    const store = SqliteStore.open({ path: join(dir, 'bank.db') });
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    await store.close();
+    rmSync(dir, { recursive: true });
+  });
+
+  it('records applied migrations and applies nothing twice', () => {
+    const db = openDatabase(':memory:');
+    const first = migrate(db);
+    expect(first.applied).toEqual(readMigrations().map((m) => m.version));
+    expect(migrate(db).applied).toEqual([]);
+    db.close();
+  });
+
+  it('refuses a database newer than the code', () => {
+    const dir = tempDir();
+    const path = join(dir, 'bank.db');
+    SqliteStore.open({ path }).db.close();
+    const db = openDatabase(path);
+    db.prepare("INSERT INTO schema_migrations VALUES (999, 'future', 'x', '2030-01-01')").run();
+    db.close();
+    expect(() => SqliteStore.open({ path })).toThrow(expect.objectContaining({ code: 'ERR_SCHEMA_TOO_NEW' }) as Error);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('refuses a database whose applied migration text differs', () => {
+    const dir = tempDir();
+    const migrations = join(dir, 'migrations');
+    mkdirSync(migrations);
+    for (const m of readMigrations()) copyFileSync(join(MIGRATIONS_DIR, `${String(m.version).padStart(4, '0')}_${m.name}.sql`), join(migrations, `${String(m.version).padStart(4, '0')}_${m.name}.sql`));
+    const db = openDatabase(':memory:');
+    migrate(db, readMigrations(migrations));
+    writeFileSync(join(migrations, '0001_initial.sql'), '-- edited\n', { flag: 'a' });
+    try {
+      migrate(db, readMigrations(migrations));
+      expect.unreachable();
+    } catch (error) {
+      expect(isSignalbankError(error) && error.code).toBe('ERR_SCHEMA_MISMATCH');
+    }
+    db.close();
+    rmSync(dir, { recursive: true });
+  });
+
+  it('refuses to rewrite or delete audit entries', async () => {
+    const store = SqliteStore.open({ path: ':memory:' });
+    await store.createMember({ id: 'admin', name: 'Admin', roles: ['admin'] }, { actor: 'system', kid: null, proof: null });
+    expect(() => store.db.prepare("UPDATE audit_entries SET actor = 'mallory'").run()).toThrow(/append-only/);
+    expect(() => store.db.prepare('DELETE FROM audit_entries').run()).toThrow(/append-only/);
+    await store.close();
+  });
+});

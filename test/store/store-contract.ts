@@ -1,0 +1,277 @@
+/**
+ * The one contract every `Store` engine must honour. Each engine's test file calls
+ * `describeStoreContract` with a factory; nothing here knows which engine it is testing.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSignalbankError } from '../../src/errors.js';
+import type { AuditOrigin, NewKey, Store, SubmissionInput } from '../../src/store/store.js';
+
+export interface StoreHarness {
+  readonly store: Store;
+  /** Advances the store's clock. */
+  tick(ms?: number): void;
+  close(): Promise<void>;
+}
+
+const PDQ_A = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
+const PDQ_B = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
+const MD5_A = 'd41d8cd98f00b204e9800998ecf8427e';
+
+const origin = (actor: string): AuditOrigin => ({ actor, kid: `${actor}-key`, proof: `proof-of-${actor}` });
+const item = (overrides: Partial<SubmissionInput> = {}): SubmissionInput => ({
+  type: 'pdq',
+  hash: PDQ_A,
+  labels: ['suicide'],
+  media: 'image',
+  quality: 100,
+  ...overrides,
+});
+const key = (n: number, preferredKid?: string): NewKey => ({
+  preferredKid,
+  alg: 'EdDSA',
+  publicJwk: { kty: 'OKP', crv: 'Ed25519', x: `x${n}` },
+  thumbprint: `thumb-${n}`,
+});
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    if (isSignalbankError(error)) return error.code;
+    throw error;
+  }
+}
+
+export function describeStoreContract(engine: string, open: () => Promise<StoreHarness>): void {
+  describe(`Store contract: ${engine}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    const system: AuditOrigin = { actor: 'system', kid: null, proof: null };
+
+    beforeEach(async () => {
+      h = await open();
+      store = h.store;
+      await store.createMember({ id: 'admin', name: 'Admin', roles: ['admin'] }, system);
+      await store.addKey('admin', key(0, 'admin-key'), system);
+      for (const id of ['alpha', 'beta', 'gamma']) {
+        await store.createMember({ id, name: id.toUpperCase(), roles: ['submitter', 'matcher'] }, origin('admin'));
+      }
+    });
+    afterEach(async () => h.close());
+
+    describe('members', () => {
+      it('creates, reads, lists and refuses duplicates', async () => {
+        const member = await store.getMember('alpha');
+        expect(member).toMatchObject({ id: 'alpha', name: 'ALPHA', roles: ['submitter', 'matcher'], status: 'active' });
+        expect((await store.listMembers()).map((m) => m.id)).toEqual(['admin', 'alpha', 'beta', 'gamma']);
+        expect(await codeOf(store.createMember({ id: 'alpha', name: 'again', roles: [] }, origin('admin')))).toBe('ERR_CONFLICT');
+        expect(await store.getMember('nobody')).toBeUndefined();
+      });
+
+      it('updates name, roles and status, and refuses an unknown member', async () => {
+        h.tick();
+        const updated = await store.updateMember('alpha', { name: 'Alpha Inc', roles: ['matcher'], status: 'suspended' }, origin('admin'));
+        expect(updated).toMatchObject({ name: 'Alpha Inc', roles: ['matcher'], status: 'suspended' });
+        expect(updated.updatedAt > updated.createdAt).toBe(true);
+        expect(await codeOf(store.updateMember('nobody', { name: 'x' }, origin('admin')))).toBe('ERR_NOT_FOUND');
+      });
+
+      it('never leaves the bank without an active admin holding a key', async () => {
+        expect(await codeOf(store.updateMember('admin', { status: 'suspended' }, origin('admin')))).toBe('ERR_CONFLICT');
+        expect(await codeOf(store.updateMember('admin', { roles: ['matcher'] }, origin('admin')))).toBe('ERR_CONFLICT');
+        expect(await codeOf(store.revokeKey('admin', 'admin-key', origin('admin')))).toBe('ERR_CONFLICT');
+        expect(await store.getMember('admin')).toMatchObject({ status: 'active', roles: ['admin'] });
+        expect((await store.getKey('admin-key'))?.status).toBe('active');
+        // With a second admin holding a key, the first may step down.
+        await store.updateMember('beta', { roles: ['admin'] }, origin('admin'));
+        await store.addKey('beta', key(9), origin('admin'));
+        await store.updateMember('admin', { status: 'suspended' }, origin('admin'));
+        expect((await store.getMember('admin'))?.status).toBe('suspended');
+      });
+    });
+
+    describe('keys', () => {
+      it('uses the preferred kid when free, else the thumbprint', async () => {
+        const first = await store.addKey('alpha', key(1, 'alpha-1'), origin('admin'));
+        expect(first).toMatchObject({ kid: 'alpha-1', memberId: 'alpha', alg: 'EdDSA', status: 'active', revokedAt: null });
+        const second = await store.addKey('beta', key(2, 'alpha-1'), origin('admin'));
+        expect(second.kid).toBe('thumb-2');
+        const third = await store.addKey('beta', key(3), origin('admin'));
+        expect(third.kid).toBe('thumb-3');
+        expect((await store.listKeys('beta')).map((k) => k.kid).sort()).toEqual(['thumb-2', 'thumb-3']);
+        expect(await store.getKey('alpha-1')).toMatchObject({ publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'x1' } });
+      });
+
+      it('refuses a key already registered, to this or another member', async () => {
+        await store.addKey('alpha', key(1), origin('admin'));
+        expect(await codeOf(store.addKey('alpha', key(1, 'other'), origin('admin')))).toBe('ERR_CONFLICT');
+        expect(await codeOf(store.addKey('beta', key(1), origin('admin')))).toBe('ERR_CONFLICT');
+        expect(await codeOf(store.addKey('nobody', key(5), origin('admin')))).toBe('ERR_NOT_FOUND');
+        expect(await store.getKey('other')).toBeUndefined();
+      });
+
+      it('revokes only the member’s own key', async () => {
+        await store.addKey('alpha', key(1, 'alpha-1'), origin('admin'));
+        expect(await codeOf(store.revokeKey('beta', 'alpha-1', origin('admin')))).toBe('ERR_NOT_FOUND');
+        expect(await codeOf(store.revokeKey('alpha', 'missing', origin('admin')))).toBe('ERR_NOT_FOUND');
+        h.tick();
+        const revoked = await store.revokeKey('alpha', 'alpha-1', origin('admin'));
+        expect(revoked.status).toBe('revoked');
+        expect(revoked.revokedAt).not.toBeNull();
+        expect((await store.revokeKey('alpha', 'alpha-1', origin('admin'))).revokedAt).toBe(revoked.revokedAt);
+      });
+    });
+
+    describe('replay guard', () => {
+      it('accepts a jti once per member and forgets expired ones', async () => {
+        expect(await store.consumeJti('alpha', 'j-0123456789abcdef', 1000)).toBe(true);
+        expect(await store.consumeJti('alpha', 'j-0123456789abcdef', 1000)).toBe(false);
+        expect(await store.consumeJti('beta', 'j-0123456789abcdef', 1000)).toBe(true);
+        expect(await store.consumeJti('alpha', 'j-later-0123456789', 3000)).toBe(true);
+        expect(await store.pruneJtis(2000)).toBe(2);
+        expect(await store.consumeJti('alpha', 'j-later-0123456789', 3000)).toBe(false);
+      });
+    });
+
+    describe('taxonomy', () => {
+      it('holds the SPEC labels and takes new ones once', async () => {
+        const labels = await store.listLabels();
+        expect(labels.map((l) => `${l.kind}:${l.name}`)).toEqual([
+          'category:self_harm',
+          'category:suicide',
+          'modifier:challenge',
+          'modifier:graphic',
+          'modifier:instructional',
+          'modifier:promotional',
+        ]);
+        await store.addLabel({ name: 'eating_disorder', kind: 'category', description: 'Promotes disordered eating.' }, origin('admin'));
+        expect((await store.listLabels()).some((l) => l.name === 'eating_disorder')).toBe(true);
+        expect(await codeOf(store.addLabel({ name: 'suicide', kind: 'modifier', description: 'x' }, origin('admin')))).toBe('ERR_CONFLICT');
+      });
+    });
+
+    describe('submissions', () => {
+      it('creates, keeps unchanged, updates and adds, per item in order', async () => {
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        expect(created).toMatchObject({ status: 'created', previousStatus: null });
+        expect(created?.signal).toMatchObject({ type: 'pdq', hash: PDQ_A, labels: ['suicide'], submitters: 1, status: 'active', media: 'image' });
+        h.tick();
+        const results = await store.submitSignals(
+          'alpha',
+          [item(), item({ labels: ['graphic', 'suicide'] }), item({ type: 'md5', hash: MD5_A, labels: ['self_harm'], quality: undefined } as Partial<SubmissionInput>)],
+          origin('alpha'),
+        );
+        expect(results.map((r) => r.status)).toEqual(['unchanged', 'updated', 'created']);
+        expect(results[1]?.signal.labels).toEqual(['graphic', 'suicide']);
+        const [added] = await store.submitSignals('beta', [item({ labels: ['self_harm'], ref: 'beta-ref-1' })], origin('beta'));
+        expect(added?.status).toBe('added');
+        expect(added?.signal).toMatchObject({ submitters: 2, labels: ['graphic', 'self_harm', 'suicide'], status: 'active' });
+        expect(added?.signal.id).toBe(created?.signal.id);
+      });
+
+      it('treats a repeated item in one batch as a re-submission', async () => {
+        const results = await store.submitSignals('alpha', [item(), item(), item({ ref: 'r' })], origin('alpha'));
+        expect(results.map((r) => r.status)).toEqual(['created', 'unchanged', 'updated']);
+      });
+
+      it('retracts only an active submission of the caller, and re-adds', async () => {
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        const id = created!.signal.id;
+        await store.submitSignals('beta', [item({ labels: ['self_harm'] })], origin('beta'));
+        expect(await codeOf(store.retractSubmission('gamma', id, origin('gamma')))).toBe('ERR_NOT_FOUND');
+        expect(await codeOf(store.retractSubmission('alpha', 'no-such-signal', origin('alpha')))).toBe('ERR_NOT_FOUND');
+        const first = await store.retractSubmission('alpha', id, origin('alpha'));
+        expect(first.signal).toMatchObject({ submitters: 1, labels: ['self_harm'], status: 'active' });
+        expect(await codeOf(store.retractSubmission('alpha', id, origin('alpha')))).toBe('ERR_NOT_FOUND');
+        const last = await store.retractSubmission('beta', id, origin('beta'));
+        expect(last).toMatchObject({ previousStatus: 'active', signal: { submitters: 0, labels: [], status: 'retracted' } });
+        const [again] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        expect(again).toMatchObject({ status: 'added', previousStatus: 'retracted', signal: { id, submitters: 1, status: 'active' } });
+      });
+    });
+
+    describe('opinions', () => {
+      it('counts verdicts and applies the dispute rule', async () => {
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        const id = created!.signal.id;
+        const fp = await store.setOpinion('beta', id, { verdict: 'false_positive' }, origin('beta'));
+        expect(fp).toMatchObject({ previousStatus: 'active', signal: { status: 'disputed', opinions: { confirm: 0, falsePositive: 1, disputeLabels: 0 } } });
+        const confirmed = await store.setOpinion('gamma', id, { verdict: 'confirm' }, origin('gamma'));
+        expect(confirmed.signal).toMatchObject({ status: 'active', opinions: { confirm: 1, falsePositive: 1 } });
+        const relabel = await store.setOpinion('gamma', id, { verdict: 'dispute_labels', labels: ['self_harm'], reason: 'not suicide' }, origin('gamma'));
+        expect(relabel.signal).toMatchObject({ status: 'disputed', opinions: { confirm: 0, falsePositive: 1, disputeLabels: 1 } });
+        expect(await codeOf(store.setOpinion('alpha', id, { verdict: 'confirm' }, origin('alpha')))).toBe('ERR_CONFLICT');
+        expect(await codeOf(store.setOpinion('beta', 'missing', { verdict: 'confirm' }, origin('beta')))).toBe('ERR_NOT_FOUND');
+      });
+
+      it('does not count the opinion of a member who then submits the signal', async () => {
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        const id = created!.signal.id;
+        await store.setOpinion('beta', id, { verdict: 'false_positive' }, origin('beta'));
+        const [added] = await store.submitSignals('beta', [item()], origin('beta'));
+        expect(added?.signal).toMatchObject({ submitters: 2, status: 'active', opinions: { falsePositive: 0 } });
+      });
+    });
+
+    describe('reading signals', () => {
+      it('shows the caller’s own part and nobody else’s identity', async () => {
+        const [created] = await store.submitSignals('alpha', [item({ ref: 'alpha-internal-7' })], origin('alpha'));
+        const id = created!.signal.id;
+        await store.setOpinion('beta', id, { verdict: 'confirm' }, origin('beta'));
+        const mine = await store.getSignal(id, 'alpha');
+        expect(mine?.mine?.submission).toMatchObject({ status: 'active', labels: ['suicide'], quality: 100, ref: 'alpha-internal-7' });
+        expect(mine?.mine?.opinion).toBeUndefined();
+        const theirs = await store.getSignal(id, 'beta');
+        expect(theirs?.mine).toEqual({ opinion: expect.objectContaining({ verdict: 'confirm' }) as unknown });
+        const stranger = await store.findSignal('pdq', PDQ_A, 'gamma');
+        expect(stranger?.mine).toBeUndefined();
+        expect(JSON.stringify(stranger?.signal)).not.toMatch(/alpha|beta|internal-7/);
+        expect(await store.getSignal('missing', 'alpha')).toBeUndefined();
+        expect(await store.findSignal('pdq', PDQ_B, undefined)).toBeUndefined();
+      });
+
+      it('answers by row id and lists index entries without retracted signals', async () => {
+        const outcomes = await store.submitSignals('alpha', [item(), item({ hash: PDQ_B }), item({ type: 'blockhash', quality: undefined } as Partial<SubmissionInput>)], origin('alpha'));
+        const [a, b] = outcomes.map((o) => o.signal);
+        const byRow = await store.getSignalsByRowIds([a!.rowId, b!.rowId, 999_999]);
+        expect([...byRow.keys()].sort()).toEqual([a!.rowId, b!.rowId].sort());
+        await store.setOpinion('beta', b!.id, { verdict: 'false_positive' }, origin('beta'));
+        await store.retractSubmission('alpha', a!.id, origin('alpha'));
+        const batches = [];
+        for await (const batch of store.indexEntries('pdq', 1)) batches.push(batch);
+        expect(batches).toHaveLength(1);
+        expect([...batches[0]!.ids]).toEqual([b!.rowId]);
+        expect(Buffer.from(batches[0]!.hashes).toString('hex')).toBe(PDQ_B);
+        expect(batches[0]!.disputed).toEqual([b!.rowId]);
+      });
+    });
+
+    describe('audit entries', () => {
+      it('appends one entry per change with its origin, none for an unchanged item', async () => {
+        const before = (await store.listAuditEntries(0, 1000)).length;
+        const [created] = await store.submitSignals('alpha', [item(), item()], origin('alpha'));
+        await store.setOpinion('beta', created!.signal.id, { verdict: 'confirm' }, origin('beta'));
+        await store.retractSubmission('alpha', created!.signal.id, origin('alpha'));
+        const entries = (await store.listAuditEntries(0, 1000)).slice(before);
+        expect(entries.map((e) => [e.actor, e.action, e.subject])).toEqual([
+          ['alpha', 'signal.submit', created!.signal.id],
+          ['beta', 'opinion.set', created!.signal.id],
+          ['alpha', 'signal.retract', created!.signal.id],
+        ]);
+        expect(entries[0]).toMatchObject({ kid: 'alpha-key', proof: 'proof-of-alpha', data: { type: 'pdq', hash: PDQ_A, result: 'created' } });
+        const seqs = (await store.listAuditEntries(0, 1000)).map((e) => e.seq);
+        expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+        expect((await store.listAuditEntries(seqs.length - 1, 10)).map((e) => e.seq)).toEqual([seqs.length]);
+      });
+
+      it('appends nothing for a rejected change', async () => {
+        const before = (await store.listAuditEntries(0, 1000)).length;
+        await codeOf(store.createMember({ id: 'alpha', name: 'dup', roles: [] }, origin('admin')));
+        await codeOf(store.retractSubmission('alpha', 'missing', origin('alpha')));
+        await codeOf(store.updateMember('admin', { status: 'suspended' }, origin('admin')));
+        expect((await store.listAuditEntries(0, 1000)).length).toBe(before);
+      });
+    });
+  });
+}
