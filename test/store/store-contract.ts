@@ -26,6 +26,8 @@ const item = (overrides: Partial<SubmissionInput> = {}): SubmissionInput => ({
   quality: 100,
   ...overrides,
 });
+/** An item of a type without quality (blockhash, md5, sha256). */
+const plainItem = (type: SubmissionInput['type'], hash: string, labels: string[] = ['suicide']): SubmissionInput => ({ type, hash, labels, media: 'image' });
 const key = (n: number, preferredKid?: string): NewKey => ({
   preferredKid,
   alg: 'EdDSA',
@@ -159,7 +161,7 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         h.tick();
         const results = await store.submitSignals(
           'alpha',
-          [item(), item({ labels: ['graphic', 'suicide'] }), item({ type: 'md5', hash: MD5_A, labels: ['self_harm'], quality: undefined } as Partial<SubmissionInput>)],
+          [item(), item({ labels: ['graphic', 'suicide'] }), plainItem('md5', MD5_A, ['self_harm'])],
           origin('alpha'),
         );
         expect(results.map((r) => r.status)).toEqual(['unchanged', 'updated', 'created']);
@@ -232,7 +234,7 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
       });
 
       it('answers by row id and lists index entries without retracted signals', async () => {
-        const outcomes = await store.submitSignals('alpha', [item(), item({ hash: PDQ_B }), item({ type: 'blockhash', quality: undefined } as Partial<SubmissionInput>)], origin('alpha'));
+        const outcomes = await store.submitSignals('alpha', [item(), item({ hash: PDQ_B }), plainItem('blockhash', PDQ_A)], origin('alpha'));
         const [a, b] = outcomes.map((o) => o.signal);
         const byRow = await store.getSignalsByRowIds([a!.rowId, b!.rowId, 999_999]);
         expect([...byRow.keys()].sort()).toEqual([a!.rowId, b!.rowId].sort());
