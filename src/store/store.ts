@@ -39,9 +39,9 @@ export interface NewMember {
 }
 
 export interface MemberPatch {
-  readonly name?: string;
-  readonly roles?: readonly Role[];
-  readonly status?: MemberStatus;
+  readonly name?: string | undefined;
+  readonly roles?: readonly Role[] | undefined;
+  readonly status?: MemberStatus | undefined;
 }
 
 export interface MemberKey {

@@ -1,0 +1,153 @@
+/**
+ * The express application: registers every route of the route table behind one request
+ * pipeline — request id and access log, signature verification (headers first, then the body
+ * digest and jti), role check, per-member rate limit, bounded body reading, JSON parsing and
+ * schema validation — and answers every error as problem JSON from one error handler.
+ * Unknown paths are 404 and known paths with another method 405, both as problem JSON.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { assertRole } from '../auth/roles.js';
+import type { RequestVerifier } from '../auth/verify-signed-request.js';
+import type { Config } from '../config.js';
+import { InputError, LimitError, NotFoundError, isSignalbankError } from '../errors.js';
+import type { AuditOrigin, Member } from '../store/store.js';
+import type { ServiceMetrics } from './metrics.js';
+import { PROBLEM_CONTENT_TYPE, toProblem, validationError } from './problem.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { assertJsonContentType, parseJsonBody, readRawBody } from './request-body.js';
+import { expressPath, type RouteContext, type RouteSpec } from './route.js';
+
+export interface AppDependencies {
+  readonly config: Config;
+  readonly routes: readonly RouteSpec[];
+  readonly verifier: RequestVerifier;
+  readonly rateLimiter: RateLimiter;
+  readonly metrics: ServiceMetrics;
+  readonly logger: Logger;
+}
+
+interface Locals {
+  requestId: string;
+  route?: string;
+  member?: string;
+  code?: string;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const locals = (res: Response): Locals => res.locals as Locals;
+
+export function createApp(deps: AppDependencies): express.Express {
+  const { config, routes, verifier, rateLimiter, metrics, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    res.locals = { requestId } satisfies Locals;
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const { route = 'unmatched', member, code } = locals(res);
+      metrics.requests.inc({ method: req.method, route, status: res.statusCode });
+      metrics.latency.observe({ method: req.method, route }, seconds);
+      // Never the Authorization header, the body or the query (it carries hashes).
+      logger.info({ requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, member, code }, 'request');
+    });
+    next();
+  });
+
+  const methodsByPath = new Map<string, string[]>();
+  for (const route of routes) {
+    const path = expressPath(route.path);
+    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), route.method]);
+    const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+    app[method](path, async (req: Request, res: Response) => {
+      locals(res).route = route.path;
+      const context = await prepare(route, req, res);
+      const answer = await route.handle(context);
+      if (answer === undefined) return;
+      if (answer.headers) res.set(answer.headers);
+      res.status(answer.status ?? 200).json(answer.body);
+    });
+  }
+  for (const [path, methods] of methodsByPath) {
+    app.all(path, (req: Request, res: Response) => {
+      res.setHeader('Allow', methods.join(', '));
+      throw new LimitError('ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${methods.join(' or ')}`);
+    });
+  }
+  app.use((req: Request) => {
+    throw new NotFoundError(`No route for ${req.method} ${req.path.slice(0, 200)}`);
+  });
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const coded = isSignalbankError(error) ? error : fromFrameworkError(error);
+    const { requestId } = locals(res);
+    const problem = toProblem(coded, requestId);
+    locals(res).code = problem.body.code;
+    metrics.rejections.inc({ code: problem.body.code });
+    if (problem.unexpected) logger.error({ requestId, err: error, method: req.method, route: locals(res).route }, 'unexpected error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    // A refused body may still be arriving: close the connection rather than read it.
+    if (problem.body.code === 'ERR_TOO_LARGE' || !req.complete) res.setHeader('Connection', 'close');
+    res.status(problem.status).set(problem.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.body));
+  });
+
+  return app;
+
+  /** Authenticates, authorises, rate-limits, reads and validates one request. */
+  async function prepare(route: RouteSpec, req: Request, res: Response): Promise<RouteContext<unknown, unknown, unknown>> {
+    let caller: Member | undefined;
+    let origin: AuditOrigin = { actor: 'anonymous', kid: null, proof: null };
+    let pending: Awaited<ReturnType<RequestVerifier['verifyHeaders']>> | undefined;
+    if (route.access !== 'public') {
+      pending = await verifier.verifyHeaders({ authorization: req.headers.authorization, method: req.method, target: req.originalUrl });
+      caller = pending.member;
+      locals(res).member = caller.id;
+      origin = { actor: caller.id, kid: pending.kid, proof: pending.token };
+      assertRole(caller, route.access);
+      rateLimiter.take(caller.id);
+    }
+    const params = parseWith(route.params, req.params, 'The path');
+    const query = parseWith(route.query, req.query, 'The query');
+    let body: unknown;
+    const hasBody = route.body !== undefined;
+    if (!hasBody && Number(req.headers['content-length'] ?? 0) > 0) throw new InputError('ERR_VALIDATION', `${req.method} ${route.path} takes no body`);
+    const raw = await readRawBody(req, hasBody ? config.jsonBodyLimitBytes : 0);
+    if (pending) await verifier.verifyBody(pending, raw.digest, req.method !== 'GET');
+    if (hasBody) {
+      if (raw.bytes.length === 0) throw new InputError('ERR_VALIDATION', 'This call needs a JSON body');
+      assertJsonContentType(req);
+      body = parseWith(route.body, parseJsonBody(raw.bytes), 'The body');
+    }
+    return { params, query, body, caller, origin, requestId: locals(res).requestId, req, res };
+  }
+}
+
+function parseWith(schema: RouteSpec['query'], value: unknown, what: string): unknown {
+  if (schema === undefined) return value;
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) throw validationError(parsed.error.issues, [], what);
+  return parsed.data;
+}
+
+/** Errors raised by express itself (a malformed URL, …) as coded errors. */
+function fromFrameworkError(error: unknown): unknown {
+  const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new InputError('ERR_VALIDATION', 'The request is malformed (check the URL encoding)');
+  }
+  return error;
+}

@@ -1,0 +1,60 @@
+/**
+ * Reads a request body as exact bytes under a size limit, hashing it on the way (the signed
+ * `bd` digest covers the exact bytes), and parses JSON bodies. A body over the limit is refused
+ * with 413 `ERR_TOO_LARGE` as soon as the limit is passed — from `Content-Length` when it is
+ * declared — without buffering the rest.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { InputError, LimitError } from '../errors.js';
+
+export interface RawBody {
+  readonly bytes: Buffer;
+  /** base64url SHA-256 of `bytes`. */
+  readonly digest: string;
+}
+
+export async function readRawBody(req: IncomingMessage, limitBytes: number): Promise<RawBody> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limitBytes) throw tooLarge(limitBytes);
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) throw tooLarge(limitBytes);
+    hash.update(chunk);
+    chunks.push(chunk);
+  }
+  return { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), digest: hash.digest('base64url') };
+}
+
+function tooLarge(limitBytes: number): LimitError {
+  return new LimitError('ERR_TOO_LARGE', `The body is larger than the limit of ${limitBytes} bytes`);
+}
+
+/** Checks the media type of a body that is present. */
+export function assertJsonContentType(req: IncomingMessage): void {
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new LimitError('ERR_UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json');
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses a JSON body strictly (valid UTF-8, valid JSON); empty bodies are `undefined`. */
+export function parseJsonBody(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    throw new InputError('ERR_BAD_JSON', 'The body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError('ERR_BAD_JSON', `The body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 200) : 'parse error'}`);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * A route as data: method, path, who may call it, the zod schemas of its parameters, query and
+ * body, its documented answers and errors, and its handler. The app registers routes from this
+ * table and the OpenAPI document is generated from the same table, so what is validated and what
+ * is documented cannot drift apart.
+ */
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import type { RouteAccess } from '../auth/roles.js';
+import type { ErrorCode } from '../errors.js';
+import type { AuditOrigin, Member } from '../store/store.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface RouteResponse {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  /** Defaults to application/json. */
+  readonly contentType?: string;
+}
+
+export interface RouteContext<P, Q, B> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  /** The verified caller; undefined on public routes. */
+  readonly caller: Member | undefined;
+  /** The caller and its request JWS, for audit entries. */
+  readonly origin: AuditOrigin;
+  readonly requestId: string;
+  readonly req: Request;
+  readonly res: Response;
+}
+
+/** A handler answers a JSON body (status defaults to 200), or `undefined` when it wrote the response itself. */
+export interface JsonAnswer {
+  readonly status?: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+  readonly method: HttpMethod;
+  /** OpenAPI-style path, e.g. `/v1/signals/{id}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  /** `public` routes take no signature (health, metrics, docs). */
+  readonly access: RouteAccess | 'public';
+  readonly params?: z.ZodType<P, unknown>;
+  readonly query?: z.ZodType<Q, unknown>;
+  /** JSON body schema; routes without one take an empty body. */
+  readonly body?: z.ZodType<B, unknown>;
+  readonly responses: Readonly<Record<number, RouteResponse>>;
+  /** Codes this route may answer besides those every signed route may (documented). */
+  readonly errors?: readonly ErrorCode[];
+  handle(context: RouteContext<P, Q, B>): Promise<JsonAnswer | undefined>;
+}
+
+/** Keeps a route's schema types and handler types tied together. */
+export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec;
+}
+
+/** Express path syntax of an OpenAPI path. */
+export function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
+
+/** Codes any signed route may answer. */
+export const SIGNED_ROUTE_ERRORS: readonly ErrorCode[] = [
+  'ERR_AUTH_MISSING',
+  'ERR_AUTH_MALFORMED',
+  'ERR_ALG_NOT_ALLOWED',
+  'ERR_KEY_UNKNOWN',
+  'ERR_KEY_REVOKED',
+  'ERR_SIGNATURE_INVALID',
+  'ERR_AUDIENCE',
+  'ERR_EXPIRED',
+  'ERR_NOT_YET_VALID',
+  'ERR_LIFETIME_TOO_LONG',
+  'ERR_REPLAY',
+  'ERR_METHOD_MISMATCH',
+  'ERR_URL_MISMATCH',
+  'ERR_BODY_DIGEST',
+  'ERR_FORBIDDEN',
+  'ERR_MEMBER_SUSPENDED',
+  'ERR_RATE_LIMITED',
+  'ERR_TOO_LARGE',
+];

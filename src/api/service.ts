@@ -1,0 +1,160 @@
+/**
+ * Assembles and runs the service: opens the store (initialising a new database when configured
+ * to), loads the bank's indexes, builds the verifier, rate limiter, metrics, routes and the
+ * express app, and serves them on an HTTP server with header, request and idle timeouts.
+ * Protocol errors the HTTP parser catches (oversized headers, timeouts) are answered as problem
+ * JSON too. `close()` shuts down gracefully: stop accepting, let in-flight requests finish (up to
+ * the grace period), then close the database.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { Bank, type IndexFactory } from '../bank/bank.js';
+import { initialiseBank, type InitialiseReport } from '../bank/initialise-bank.js';
+import { ReplayGuard } from '../auth/replay-guard.js';
+import { CLOCK_SKEW_SECONDS } from '../auth/request-token.js';
+import { RequestVerifier } from '../auth/verify-signed-request.js';
+import type { Config } from '../config.js';
+import { LimitError, InputError, type SignalbankError } from '../errors.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { createApp } from './app.js';
+import { createMetrics } from './metrics.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { RouteSpec } from './route.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { matchRoutes } from './routes/match-routes.js';
+import { serviceRoutes } from './routes/service-routes.js';
+import { signalRoutes } from './routes/signal-routes.js';
+
+export interface ServiceOptions {
+  readonly logger?: Logger;
+  /** Milliseconds since the epoch; tests freeze it. */
+  readonly clock?: () => number;
+  readonly createIndex: IndexFactory;
+  readonly version?: string;
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  readonly bank: Bank;
+  readonly store: SqliteStore;
+  /** What `init` did when the database was new. */
+  readonly initialised: InitialiseReport | undefined;
+  /** Milliseconds the index load took at start. */
+  readonly indexLoadMs: number;
+  close(): Promise<void>;
+}
+
+const JTI_PRUNE_INTERVAL_MS = 60_000;
+
+export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'signalbank' } });
+  const clock = options.clock ?? Date.now;
+  let initialised: InitialiseReport | undefined;
+  if (config.dbPath !== ':memory:' && !existsSync(config.dbPath) && config.initIfMissing) {
+    initialised = await initialiseBank({ dbPath: config.dbPath });
+    logger.info({ db: initialised.dbPath, admin: initialised.admin }, 'initialised a new database');
+  }
+  const store = SqliteStore.open({ path: config.dbPath, migrate: true, clock });
+  let shuttingDown = false;
+  try {
+    const loadStarted = performance.now();
+    const bank = await Bank.open(store, options.createIndex);
+    const indexLoadMs = performance.now() - loadStarted;
+    logger.info({ indexSizes: bank.indexSizes(), ms: Math.round(indexLoadMs) }, 'index loaded');
+
+    const metrics = createMetrics({ sizes: () => bank.indexSizes(), memoryBytes: () => bank.indexMemoryBytes() });
+    const verifier = new RequestVerifier({ store, replay: new ReplayGuard(store), audience: config.audience, clock });
+    const rateLimiter = new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst, clock);
+    const routes: RouteSpec[] = [];
+    let openApi: Record<string, unknown> | undefined;
+    const readiness = {
+      async checks() {
+        let database = true;
+        try {
+          await store.ping();
+        } catch {
+          database = false;
+        }
+        return { database, migrations: store.schemaVersion > 0, index: true, accepting: !shuttingDown };
+      },
+    };
+    routes.push(
+      ...serviceRoutes(bank, metrics, readiness, () => (openApi ??= buildOpenApiDocument(routes, { version: options.version ?? '0.0.0', audience: config.audience }))),
+      ...signalRoutes(bank, metrics),
+      ...matchRoutes(bank, metrics),
+      ...adminRoutes(store, bank),
+    );
+    const app = createApp({ config, routes, verifier, rateLimiter, metrics, logger });
+
+    const server = createServer(
+      { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, keepAliveTimeout: config.keepAliveTimeoutMs },
+      app,
+    );
+    server.timeout = config.idleTimeoutMs;
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    logger.info({ url }, 'listening');
+
+    const pruneTimer = setInterval(() => {
+      store.pruneJtis(Math.floor(clock() / 1000) - CLOCK_SKEW_SECONDS).catch((error: unknown) => logger.error({ err: error }, 'pruning jtis failed'));
+    }, JTI_PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> =>
+      (closing ??= (async () => {
+        shuttingDown = true;
+        clearInterval(pruneTimer);
+        logger.info('shutting down: finishing in-flight requests');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+        await closed;
+        clearTimeout(grace);
+        await store.close();
+        logger.info('stopped');
+      })());
+    return { url, port, server, bank, store, initialised, indexLoadMs, close };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Answers a request the HTTP parser refused (oversized headers, timeouts, garbage) as problem JSON. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || (error.code === 'ECONNRESET' && socket.destroyed)) {
+    socket.destroy();
+    return;
+  }
+  let coded: SignalbankError;
+  let status: number | undefined;
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    coded = new LimitError('ERR_TOO_LARGE', 'The request headers are larger than the limit');
+    status = 431;
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ETIMEDOUT') {
+    coded = new LimitError('ERR_TIMEOUT', 'The request was not received in time');
+  } else {
+    coded = new InputError('ERR_VALIDATION', 'The request is not valid HTTP');
+  }
+  const problem = toProblem(coded);
+  const body = JSON.stringify({ ...problem.body, status: status ?? problem.status });
+  socket.end(
+    `HTTP/1.1 ${status ?? problem.status} ${status === 431 ? 'Request Header Fields Too Large' : problem.body.title}\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

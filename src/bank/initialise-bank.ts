@@ -1,0 +1,58 @@
+/**
+ * `init`: creates the database (all migrations) and, when it has no member yet, the first admin
+ * member `admin` with a fresh Ed25519 key whose private JWK is written with mode 0600 next to
+ * the database. Running it again on an initialised database changes nothing.
+ */
+import { open } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { generateMemberKeyPair, parsePublicJwk } from '../auth/member-keys.js';
+import { ConflictError } from '../errors.js';
+import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { AuditOrigin } from '../store/store.js';
+
+export const ADMIN_MEMBER_ID = 'admin';
+
+export interface InitialiseOptions {
+  readonly dbPath: string;
+  /** Where to write the admin's private JWK; default `<db dir>/admin.private.jwk.json`. */
+  readonly adminKeyPath?: string;
+}
+
+export interface InitialiseReport {
+  readonly dbPath: string;
+  readonly schemaVersion: number;
+  /** False when the database already had members: nothing was created. */
+  readonly created: boolean;
+  readonly admin?: { readonly memberId: string; readonly kid: string; readonly privateKeyPath: string };
+}
+
+const OPERATOR: AuditOrigin = { actor: 'operator', kid: null, proof: null };
+
+export async function initialiseBank(options: InitialiseOptions): Promise<InitialiseReport> {
+  const dbPath = resolve(options.dbPath);
+  const store = SqliteStore.open({ path: dbPath, migrate: true });
+  try {
+    if ((await store.listMembers()).length > 0) return { dbPath, schemaVersion: store.schemaVersion, created: false };
+    const privateKeyPath = resolve(options.adminKeyPath ?? join(dirname(dbPath), `${ADMIN_MEMBER_ID}.private.jwk.json`));
+    const pair = await generateMemberKeyPair('EdDSA');
+    // Write the private key first, exclusively and owner-only, so a failure leaves no keyless admin.
+    let file;
+    try {
+      file = await open(privateKeyPath, 'wx', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ConflictError(`${privateKeyPath} already exists; move it away or pass another path`);
+      throw error;
+    }
+    try {
+      await file.writeFile(`${JSON.stringify(pair.privateJwk, null, 2)}\n`);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await store.createMember({ id: ADMIN_MEMBER_ID, name: 'Operator', roles: ['admin'] }, OPERATOR);
+    const key = await store.addKey(ADMIN_MEMBER_ID, await parsePublicJwk(pair.publicJwk), OPERATOR);
+    return { dbPath, schemaVersion: store.schemaVersion, created: true, admin: { memberId: ADMIN_MEMBER_ID, kid: key.kid, privateKeyPath } };
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * A small client for the signalbank API, used by the CLI, the tests and library users: it signs
+ * every request with the member's key (fresh jti each time), sends it, and turns problem JSON
+ * answers back into `SignalbankError`s carrying the server's code, so callers handle a remote
+ * failure exactly like a local one.
+ */
+import { ERROR_CATALOGUE, OperationError, SignalbankError, type ErrorCode, type FieldError } from '../errors.js';
+import { signRequest, type SignOptions, type SigningKey } from './sign-request.js';
+
+export interface ClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly baseUrl: string;
+  readonly key: SigningKey;
+  readonly audience?: string;
+  /** Milliseconds since the epoch, for signing. */
+  readonly clock?: () => number;
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: unknown;
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface SubmitItem {
+  readonly type: string;
+  readonly hash: string;
+  readonly labels: readonly string[];
+  readonly media: 'image' | 'video';
+  readonly quality?: number;
+  readonly ref?: string;
+}
+
+export interface MatchRequestQuery {
+  readonly type: string;
+  readonly hash: string;
+  readonly maxDistance?: number;
+}
+
+export interface ItemError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface SubmitAnswer {
+  readonly results: { status: 'created' | 'added' | 'updated' | 'unchanged' | 'rejected'; id?: string; error?: ItemError }[];
+}
+
+export interface MatchHit {
+  readonly id: string;
+  readonly type: string;
+  readonly hash: string;
+  readonly distance: number;
+  readonly media: string;
+  readonly labels: string[];
+  readonly submitters: number;
+  readonly status: string;
+  readonly opinions: { confirm: number; falsePositive: number; disputeLabels: number };
+}
+
+export interface MatchAnswer {
+  readonly results: ({ matches: MatchHit[] } | { error: ItemError })[];
+}
+
+const encoder = new TextEncoder();
+
+/** Builds `path?query` with the parameters in the given order (the signed `htu` must match). */
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.append(name, String(value));
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export class SignalbankClient {
+  readonly baseUrl: string;
+
+  constructor(private readonly options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  get memberId(): string {
+    return this.options.key.memberId;
+  }
+
+  /** Sends a signed request and answers status, headers and parsed body, whatever the status. */
+  async send(method: string, target: string, body?: unknown, sign: SignOptions = {}): Promise<RawResponse> {
+    const bytes = body === undefined ? undefined : body instanceof Uint8Array ? body : encoder.encode(JSON.stringify(body));
+    const authorization = await signRequest(this.options.key, { method, target, body: bytes }, { audience: this.options.audience ?? 'signalbank', now: (this.options.clock ?? Date.now)(), ...sign });
+    const headers: Record<string, string> = { authorization };
+    if (bytes !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${target}`, { method, headers, ...(bytes !== undefined && { body: bytes }) });
+    } catch (error) {
+      throw new OperationError('ERR_UNAVAILABLE', `Cannot reach ${this.baseUrl}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, { cause: error });
+    }
+    const text = await response.text();
+    let parsed: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('json') && text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+
+  /** Sends a signed request; answers the body of a 2xx answer or throws the server's coded error. */
+  async request<T>(method: string, target: string, body?: unknown): Promise<T> {
+    const answer = await this.send(method, target, body);
+    if (answer.status >= 200 && answer.status < 300) return answer.body as T;
+    throw errorFromAnswer(answer);
+  }
+
+  submit(signals: readonly SubmitItem[]): Promise<SubmitAnswer> {
+    return this.request('POST', '/v1/signals', { signals });
+  }
+
+  match(queries: readonly MatchRequestQuery[], options: { limit?: number; includeDisputed?: boolean } = {}): Promise<MatchAnswer> {
+    return this.request('POST', '/v1/match', { queries, ...options });
+  }
+
+  matchOne(query: MatchRequestQuery & { limit?: number; includeDisputed?: boolean }): Promise<{ matches: MatchHit[] }> {
+    return this.request('GET', withQuery('/v1/match', { ...query }));
+  }
+
+  getSignal(id: string): Promise<Record<string, unknown>> {
+    return this.request('GET', `/v1/signals/${encodeURIComponent(id)}`);
+  }
+
+  findSignal(type: string, hash: string): Promise<Record<string, unknown>> {
+    return this.request('GET', withQuery('/v1/signals', { type, hash }));
+  }
+
+  retract(id: string): Promise<Record<string, unknown>> {
+    return this.request('DELETE', `/v1/signals/${encodeURIComponent(id)}/submission`);
+  }
+
+  setOpinion(id: string, opinion: { verdict: string; labels?: string[]; reason?: string }): Promise<Record<string, unknown>> {
+    return this.request('POST', `/v1/signals/${encodeURIComponent(id)}/opinions`, opinion);
+  }
+
+  taxonomy(): Promise<{ labels: { name: string; kind: string; description: string }[] }> {
+    return this.request('GET', '/v1/taxonomy');
+  }
+}
+
+/** The coded error a non-2xx answer carries (problem JSON), or `ERR_UPSTREAM`. */
+export function errorFromAnswer(answer: RawResponse): SignalbankError {
+  const body = answer.body as { code?: unknown; detail?: unknown; errors?: unknown } | undefined;
+  const code = typeof body?.code === 'string' && Object.hasOwn(ERROR_CATALOGUE, body.code) ? (body.code as ErrorCode) : undefined;
+  const detail = typeof body?.detail === 'string' ? body.detail : `The server answered ${answer.status}`;
+  const errors = Array.isArray(body?.errors) ? (body.errors as FieldError[]) : undefined;
+  return new SignalbankError(code ?? 'ERR_UPSTREAM', detail, errors ? { errors } : {});
+}
