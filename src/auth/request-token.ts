@@ -75,13 +75,17 @@ function decodeJsonSegment(segment: string, what: string): Record<string, unknow
 export function parseRequestToken(token: string): ParsedToken {
   if (token.length > MAX_TOKEN_LENGTH) throw malformed(`The token is longer than ${MAX_TOKEN_LENGTH} characters`);
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((part) => B64URL_RE.test(part))) throw malformed('The token is not a compact JWS (three base64url parts)');
+  // The signature part may be empty here so that `alg: none` is named as such below.
+  if (parts.length !== 3 || !B64URL_RE.test(parts[0]!) || !B64URL_RE.test(parts[1]!) || !/^[A-Za-z0-9_-]*$/.test(parts[2]!)) {
+    throw malformed('The token is not a compact JWS (three base64url parts)');
+  }
   const header = decodeJsonSegment(parts[0]!, 'protected header');
   const alg = header['alg'];
   if (typeof alg !== 'string') throw malformed('The protected header has no alg');
   if (!(ALLOWED_ALGORITHMS as readonly string[]).includes(alg)) {
     throw new AuthError('ERR_ALG_NOT_ALLOWED', `Algorithm ${JSON.stringify(alg.slice(0, 20))} is not allowed; use EdDSA or ES256`);
   }
+  if (parts[2]!.length === 0) throw malformed('The token has no signature');
   if (header['typ'] !== TOKEN_TYPE) throw malformed(`The protected header's typ must be ${TOKEN_TYPE}`);
   const kid = header['kid'];
   if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) throw malformed('The protected header needs a kid');

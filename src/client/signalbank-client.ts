@@ -88,14 +88,19 @@ export class SignalbankClient {
   /** Sends a signed request and answers status, headers and parsed body, whatever the status. */
   async send(method: string, target: string, body?: unknown, sign: SignOptions = {}): Promise<RawResponse> {
     const bytes = body === undefined ? undefined : body instanceof Uint8Array ? body : encoder.encode(JSON.stringify(body));
-    const authorization = await signRequest(this.options.key, { method, target, body: bytes }, { audience: this.options.audience ?? 'signalbank', now: (this.options.clock ?? Date.now)(), ...sign });
-    const headers: Record<string, string> = { authorization };
-    if (bytes !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${target}`, { method, headers, ...(bytes !== undefined && { body: bytes }) });
-    } catch (error) {
-      throw new OperationError('ERR_UNAVAILABLE', `Cannot reach ${this.baseUrl}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, { cause: error });
+    let response: Response | undefined;
+    for (let attempt = 0; response === undefined; attempt++) {
+      // Each attempt is signed anew: a jti is never sent twice.
+      const authorization = await signRequest(this.options.key, { method, target, body: bytes }, { audience: this.options.audience ?? 'signalbank', now: (this.options.clock ?? Date.now)(), ...sign });
+      const headers: Record<string, string> = { authorization };
+      if (bytes !== undefined) headers['content-type'] = 'application/json';
+      try {
+        response = await fetch(`${this.baseUrl}${target}`, { method, headers, ...(bytes !== undefined && { body: bytes }) });
+      } catch (error) {
+        // A kept-alive connection the server closed (a restart) fails before any answer: retry once on a new one.
+        if (attempt === 0 && isStaleConnection(error)) continue;
+        throw new OperationError('ERR_UNAVAILABLE', `Cannot reach ${this.baseUrl}: ${describeFetchError(error)}`, { cause: error });
+      }
     }
     const text = await response.text();
     let parsed: unknown = text;
@@ -147,6 +152,16 @@ export class SignalbankClient {
   taxonomy(): Promise<{ labels: { name: string; kind: string; description: string }[] }> {
     return this.request('GET', '/v1/taxonomy');
   }
+}
+
+function describeFetchError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? error.cause.message : error.message;
+}
+
+function isStaleConnection(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET';
 }
 
 /** The coded error a non-2xx answer carries (problem JSON), or `ERR_UPSTREAM`. */
