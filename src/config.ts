@@ -4,7 +4,7 @@
  * `process.env`. Every setting, its variable and default is listed in docs/operations.md.
  */
 import { z } from 'zod';
-import { OperationError } from './errors.js';
+import { InputError, OperationError } from './errors.js';
 
 const MIB = 1024 * 1024;
 
@@ -81,6 +81,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       return `${variable}: ${issue.message}`;
     });
     throw new OperationError('ERR_CONFIG', `Invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+const ClientSettingsSchema = z.object({
+  server: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8080'),
+  member: z.string().regex(/^[a-z][a-z0-9-]{1,62}$/, 'Expected a member id such as acme-video'),
+  key: z.string().min(1),
+  audience: z.string().min(1).max(256).default('signalbank'),
+});
+
+export type ClientSettings = Readonly<z.infer<typeof ClientSettingsSchema>>;
+
+/** Environment variable for each client setting (SPEC §6). */
+export const CLIENT_ENV: Readonly<Record<keyof ClientSettings, string>> = {
+  server: 'SIGNALBANK_URL',
+  member: 'SIGNALBANK_MEMBER',
+  key: 'SIGNALBANK_KEY',
+  audience: 'SIGNALBANK_AUDIENCE',
+};
+
+/** Client settings for CLI commands that call the service: flags win over the environment. */
+export function loadClientSettings(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof ClientSettings, unknown>> = {}): ClientSettings {
+  const raw: Record<string, unknown> = {};
+  for (const [key, variable] of Object.entries(CLIENT_ENV)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
+  const parsed = ClientSettingsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '') as keyof ClientSettings;
+      return `--${key} / ${CLIENT_ENV[key] ?? key}: ${raw[key] === undefined ? 'required' : issue.message}`;
+    });
+    throw new InputError('ERR_VALIDATION', `Client settings: ${problems.join('; ')}`);
   }
   return Object.freeze(parsed.data);
 }

@@ -6,13 +6,20 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import * as backupCommand from './commands/backup.js';
+import * as initCommand from './commands/init.js';
+import * as keyCommand from './commands/key.js';
+import * as keygenCommand from './commands/keygen.js';
+import * as matchCommand from './commands/match.js';
+import * as memberCommand from './commands/member.js';
+import * as submitCommand from './commands/submit.js';
 import { EXIT_USAGE, reportFailure } from './output.js';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [];
+const COMMANDS: readonly CommandModule[] = [initCommand, keygenCommand, memberCommand, keyCommand, submitCommand, matchCommand, backupCommand];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -45,3 +45,16 @@ export function reportFailure(error: unknown, json: boolean, stderr: NodeJS.Writ
   if (debug && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
   return EXIT_FAILED;
 }
+
+/** A plain text table: one header row, columns padded to their widest cell. */
+export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
+  const cell = (value: unknown): string => {
+    if (value === null || value === undefined) return '';
+    if (Array.isArray(value)) return value.join(',');
+    if (typeof value === 'string') return value;
+    return typeof value === 'number' || typeof value === 'boolean' ? `${value}` : JSON.stringify(value);
+  };
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  const line = (cells: readonly string[]) => cells.map((text, i) => text.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(columns), ...rows.map((row) => line(columns.map((column) => cell(row[column]))))].join('\n');
+}

@@ -1,0 +1,94 @@
+/**
+ * Reads what `signalbank submit` is given, line by line, into submission items: NDJSON from
+ * `signalbank hash` (one item per hash type present in the line), NDJSON items
+ * (`{type, hash, labels?, media?, quality?, ref?}`), or CSV `type,hash,labels[,quality]` (labels
+ * separated by `;` or `|`, quality for pdq, an optional header row). Labels and media default to
+ * the command's flags. A line that cannot be read is reported with its line number and does not
+ * stop the rest.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { SubmitItem } from '../client/signalbank-client.js';
+
+export interface InputDefaults {
+  readonly labels: readonly string[];
+  readonly media: 'image' | 'video';
+}
+
+export type InputRecord =
+  | { readonly line: number; readonly item: SubmitItem; readonly file?: string }
+  | { readonly line: number; readonly error: { code: string; message: string }; readonly file?: string };
+
+const HASH_TYPES = ['pdq', 'blockhash', 'md5', 'sha256'] as const;
+
+const splitLabels = (value: string): string[] =>
+  value
+    .split(/[;|,\s]+/)
+    .map((label) => label.trim())
+    .filter(Boolean);
+
+function labelsOf(value: unknown, defaults: InputDefaults): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string') return splitLabels(value);
+  return [...defaults.labels];
+}
+
+function fromJson(line: number, value: Record<string, unknown>, defaults: InputDefaults): InputRecord[] {
+  const media = value['media'] === 'video' || value['media'] === 'image' ? value['media'] : defaults.media;
+  const labels = labelsOf(value['labels'], defaults);
+  const ref = typeof value['ref'] === 'string' ? value['ref'] : undefined;
+  const file = typeof value['file'] === 'string' ? value['file'] : undefined;
+  if (typeof value['type'] === 'string' && typeof value['hash'] === 'string') {
+    const quality = typeof value['quality'] === 'number' ? value['quality'] : undefined;
+    return [{ line, item: { type: value['type'], hash: value['hash'], labels, media, ...(quality !== undefined && { quality }), ...(ref !== undefined && { ref }) } }];
+  }
+  if (value['error'] !== undefined) {
+    const error = value['error'] as { code?: unknown; message?: unknown };
+    return [{ line, ...(file !== undefined && { file }), error: { code: typeof error.code === 'string' ? error.code : 'ERR_VALIDATION', message: typeof error.message === 'string' ? error.message : 'the hash line reports an error' } }];
+  }
+  const records: InputRecord[] = [];
+  for (const type of HASH_TYPES) {
+    const hash = value[type];
+    if (typeof hash !== 'string') continue;
+    const quality = type === 'pdq' && typeof value['pdqQuality'] === 'number' ? value['pdqQuality'] : undefined;
+    records.push({ line, ...(file !== undefined && { file }), item: { type, hash, labels, media, ...(quality !== undefined && { quality }), ...(ref !== undefined && { ref }) } });
+  }
+  if (records.length === 0) return [{ line, error: { code: 'ERR_VALIDATION', message: 'the line has neither {type, hash} nor any of pdq, blockhash, md5, sha256' } }];
+  return records;
+}
+
+function fromCsv(line: number, text: string, defaults: InputDefaults): InputRecord[] {
+  const [type = '', hash = '', labels = '', quality = ''] = text.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
+  if (line === 1 && type.toLowerCase() === 'type' && hash.toLowerCase() === 'hash') return [];
+  if (!type || !hash) return [{ line, error: { code: 'ERR_VALIDATION', message: 'expected CSV columns type,hash,labels[,quality]' } }];
+  if (quality !== '' && !/^\d{1,3}$/.test(quality)) return [{ line, error: { code: 'ERR_VALIDATION', message: 'the quality column must be a whole number 0–100' } }];
+  const item: SubmitItem = { type, hash, labels: labels ? splitLabels(labels) : [...defaults.labels], media: defaults.media, ...(quality !== '' && { quality: Number(quality) }) };
+  return [{ line, item }];
+}
+
+/** Parses one input line (1-based `line`). Empty lines give nothing. */
+export function parseInputLine(line: number, text: string, defaults: InputDefaults): InputRecord[] {
+  const trimmed = text.trim();
+  if (trimmed === '') return [];
+  if (!trimmed.startsWith('{')) return fromCsv(line, trimmed, defaults);
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return [{ line, error: { code: 'ERR_BAD_JSON', message: 'the line is not valid JSON' } }];
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [{ line, error: { code: 'ERR_VALIDATION', message: 'the line is not a JSON object' } }];
+  return fromJson(line, value as Record<string, unknown>, defaults);
+}
+
+/** Streams the records of a file (or stdin for `-`). */
+export async function* readInput(source: string, defaults: InputDefaults): AsyncGenerator<InputRecord> {
+  const stream: Readable = source === '-' ? process.stdin : createReadStream(source);
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    yield* parseInputLine(line, text, defaults);
+  }
+}

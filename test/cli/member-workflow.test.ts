@@ -1,0 +1,106 @@
+/**
+ * The operator's and member's first steps through the real CLI against a real server: init,
+ * keygen, member and key administration, submit and match, suspension, and an online backup.
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLines, runCli } from '../support/run-cli.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+const HASH = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
+const NEAR = 'd8f8f0cce0f4e84f0637022a028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
+
+let t: TestService;
+let adminEnv: Record<string, string>;
+
+beforeAll(async () => {
+  t = await startTestService();
+  adminEnv = { SIGNALBANK_URL: t.service.url, SIGNALBANK_MEMBER: 'admin', SIGNALBANK_KEY: t.service.initialised!.admin!.privateKeyPath };
+});
+afterAll(async () => t?.stop());
+
+describe('signalbank CLI', () => {
+  it('initialises a database with an admin key only its owner can read', async () => {
+    const db = join(t.dir, 'fresh', 'bank.db');
+    const result = await runCli(['init', '--db', db, '--json']);
+    expect(result.code).toBe(0);
+    const [report] = jsonLines(result.stdout) as [{ created: boolean; admin: { kid: string; privateKeyPath: string } }];
+    expect(report.created).toBe(true);
+    expect(statSync(report.admin.privateKeyPath).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(report.admin.privateKeyPath, 'utf8'))).toMatchObject({ kid: report.admin.kid, kty: 'OKP', crv: 'Ed25519' });
+    const again = await runCli(['init', '--db', db]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('already initialised');
+  });
+
+  it('adds a member with a key, submits and matches', async () => {
+    const privatePath = join(t.dir, 'alice.private.jwk.json');
+    const keygen = await runCli(['keygen', '--out', privatePath]);
+    expect(keygen.code).toBe(0);
+    const publicJwk = JSON.parse(keygen.stdout) as { kid: string; d?: string };
+    expect(publicJwk.d).toBeUndefined();
+    expect(statSync(privatePath).mode & 0o777).toBe(0o600);
+    const publicPath = join(t.dir, 'alice.public.jwk.json');
+    writeFileSync(publicPath, keygen.stdout);
+
+    const add = await runCli(['member', 'add', 'alice', '--name', 'Alice Video', '--roles', 'submitter,matcher', '--json'], { env: adminEnv });
+    expect(add.code).toBe(0);
+    expect(jsonLines(add.stdout)[0]).toMatchObject({ id: 'alice', roles: ['submitter', 'matcher'] });
+    const key = await runCli(['key', 'add', 'alice', publicPath, '--json'], { env: adminEnv });
+    expect(key.code).toBe(0);
+    expect(jsonLines(key.stdout)[0]).toMatchObject({ kid: publicJwk.kid, status: 'active' });
+
+    const alice = { SIGNALBANK_URL: t.service.url, SIGNALBANK_MEMBER: 'alice', SIGNALBANK_KEY: privatePath };
+    const csv = `type,hash,labels,quality\npdq,${HASH},suicide;graphic,100\nmd5,9e107d9d372bb6826bd81d3542a419d6,self_harm\npdq,not-a-hash,suicide\n`;
+    const submit = await runCli(['submit', '--json'], { env: alice, stdin: csv });
+    expect(submit.code).toBe(1);
+    const results = jsonLines(submit.stdout);
+    expect(results.map((r) => r['status'])).toEqual(['created', 'created', 'rejected']);
+    expect(results[2]).toMatchObject({ line: 4, error: { code: 'ERR_INVALID_HASH' } });
+
+    const ndjson = `${JSON.stringify({ file: 'a.jpg', pdq: NEAR, pdqQuality: 100 })}\n`;
+    const fromHash = await runCli(['submit', '--labels', 'self_harm', '--json'], { env: alice, stdin: ndjson });
+    expect(fromHash.code).toBe(0);
+    expect(jsonLines(fromHash.stdout)[0]).toMatchObject({ type: 'pdq', status: 'created' });
+
+    const match = await runCli(['match', HASH.toUpperCase(), '--json'], { env: alice });
+    expect(match.code).toBe(0);
+    const [answer] = jsonLines(match.stdout) as [{ matches: { hash: string; distance: number; labels: string[] }[] }];
+    expect(answer.matches.map((m) => m.hash)).toEqual([HASH, NEAR]);
+    expect(answer.matches[0]?.labels).toEqual(['graphic', 'suicide']);
+    const text = await runCli(['match', HASH, '--max-distance', '0'], { env: alice });
+    expect(text.stdout).toContain('1 match');
+
+    const suspend = await runCli(['member', 'update', 'alice', '--status', 'suspended'], { env: adminEnv });
+    expect(suspend.code).toBe(0);
+    const refused = await runCli(['match', HASH], { env: alice });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('ERR_MEMBER_SUSPENDED');
+
+    const list = await runCli(['member', 'list'], { env: adminEnv });
+    expect(list.stdout).toMatch(/alice\s+suspended\s+submitter,matcher/);
+  });
+
+  it('reports missing client settings and usage errors clearly', async () => {
+    const missing = await runCli(['match', HASH], { env: { SIGNALBANK_URL: t.service.url } });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('ERR_VALIDATION');
+    expect(missing.stderr).toContain('SIGNALBANK_MEMBER');
+    const usage = await runCli(['member', 'add']);
+    expect(usage.code).toBe(2);
+    const down = await runCli(['match', HASH], { env: { ...adminEnv, SIGNALBANK_URL: 'http://127.0.0.1:9' } });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('ERR_UNAVAILABLE');
+  });
+
+  it('backs up the live database to a copy that passes its integrity check', async () => {
+    const target = join(t.dir, 'backup.db');
+    const result = await runCli(['backup', target, '--db', t.dbPath, '--json']);
+    expect(result.code).toBe(0);
+    expect(jsonLines(result.stdout)[0]).toMatchObject({ integrity: 'ok' });
+    const again = await runCli(['backup', target, '--db', t.dbPath]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('ERR_CONFLICT');
+  });
+});
