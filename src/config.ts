@@ -35,6 +35,12 @@ const ConfigSchema = z.object({
   rateLimitBurst: integer(1).default(400),
   /** Graceful shutdown: how long in-flight requests may take before connections are cut. */
   shutdownGraceMs: integer(0).default(10_000),
+  /** Private JWK of the log key that signs checkpoints; default: log.private.jwk.json beside the database. */
+  logKeyPath: z.string().min(1).optional(),
+  /** A checkpoint is signed after this many new audit entries… */
+  checkpointEveryEntries: integer(1).default(10_000),
+  /** …or after this long, when the log has grown. */
+  checkpointEveryMs: integer(1000).default(60_000),
   /** Local hashing: largest image accepted, in pixels (decompression-bomb guard). */
   maxImagePixels: integer(256).default(100_000_000),
 });
@@ -59,6 +65,9 @@ export const CONFIG_ENV: Readonly<Record<keyof Config, string>> = {
   rateLimitPerSecond: 'SIGNALBANK_RATE_LIMIT_PER_SECOND',
   rateLimitBurst: 'SIGNALBANK_RATE_LIMIT_BURST',
   shutdownGraceMs: 'SIGNALBANK_SHUTDOWN_GRACE_MS',
+  logKeyPath: 'SIGNALBANK_LOG_KEY',
+  checkpointEveryEntries: 'SIGNALBANK_CHECKPOINT_EVERY_ENTRIES',
+  checkpointEveryMs: 'SIGNALBANK_CHECKPOINT_EVERY_MS',
   maxImagePixels: 'SIGNALBANK_MAX_IMAGE_PIXELS',
 };
 

@@ -53,6 +53,9 @@ export const ERROR_CATALOGUE = {
   ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   ERR_RATE_LIMITED: { status: 429, title: 'Rate limited' },
   ERR_TIMEOUT: { status: 408, title: 'Request timeout' },
+  // The signal log, as an auditor verifies it.
+  ERR_CHECKPOINT_INVALID: { status: 502, title: 'Checkpoint signature or shape invalid' },
+  ERR_LOG_INCONSISTENT: { status: 502, title: 'The signal log does not verify' },
   // Operation of the service and its tools.
   ERR_CONFIG: { status: 500, title: 'Invalid configuration' },
   ERR_SCHEMA_TOO_NEW: { status: 500, title: 'Database schema newer than this code' },
@@ -162,6 +165,10 @@ export class LimitError extends SignalbankError<LimitCode> {
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
+
+export type AuditCode = 'ERR_CHECKPOINT_INVALID' | 'ERR_LOG_INCONSISTENT';
+/** The signal log failed an auditor's verification: a bad checkpoint, or entries that do not add up. */
+export class AuditError extends SignalbankError<AuditCode> {}
 
 export type OperationCode = 'ERR_CONFIG' | 'ERR_SCHEMA_TOO_NEW' | 'ERR_SCHEMA_MISMATCH' | 'ERR_UNAVAILABLE' | 'ERR_UPSTREAM' | 'ERR_INTERNAL';
 /** The service or a tool cannot operate: bad configuration, a database from newer code, a server error. */

@@ -24,7 +24,11 @@ import { buildOpenApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RouteSpec } from './route.js';
+import { CheckpointPublisher } from '../audit/checkpoint-publisher.js';
+import { defaultLogKeyPath, loadOrCreateLogKey } from '../audit/log-key.js';
+import { MatchCounter } from '../audit/match-counter.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { matchRoutes } from './routes/match-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { signalRoutes } from './routes/signal-routes.js';
@@ -43,6 +47,8 @@ export interface RunningService {
   readonly server: Server;
   readonly bank: Bank;
   readonly store: SqliteStore;
+  readonly checkpoints: CheckpointPublisher;
+  readonly matchCounter: MatchCounter;
   /** What `init` did when the database was new. */
   readonly initialised: InitialiseReport | undefined;
   /** Milliseconds the index load took at start. */
@@ -57,7 +63,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const clock = options.clock ?? Date.now;
   let initialised: InitialiseReport | undefined;
   if (config.dbPath !== ':memory:' && !existsSync(config.dbPath) && config.initIfMissing) {
-    initialised = await initialiseBank({ dbPath: config.dbPath });
+    initialised = await initialiseBank({ dbPath: config.dbPath, ...(config.logKeyPath !== undefined && { logKeyPath: config.logKeyPath }) });
     logger.info({ db: initialised.dbPath, admin: initialised.admin }, 'initialised a new database');
   }
   const store = SqliteStore.open({ path: config.dbPath, migrate: true, clock });
@@ -68,6 +74,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const indexLoadMs = performance.now() - loadStarted;
     logger.info({ indexSizes: bank.indexSizes(), ms: Math.round(indexLoadMs) }, 'index loaded');
 
+    const logKey = await loadOrCreateLogKey(store, config.logKeyPath ?? defaultLogKeyPath(config.dbPath), () => new Date(clock()).toISOString());
+    const checkpoints = new CheckpointPublisher(store, logKey, { everyEntries: config.checkpointEveryEntries, everyMs: config.checkpointEveryMs, clock, logger });
+    const matchCounter = new MatchCounter(store, clock, logger);
     const metrics = createMetrics({ sizes: () => bank.indexSizes(), memoryBytes: () => bank.indexMemoryBytes() });
     const verifier = new RequestVerifier({ store, replay: new ReplayGuard(store), audience: config.audience, clock });
     const rateLimiter = new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst, clock);
@@ -87,8 +96,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     routes.push(
       ...serviceRoutes(bank, metrics, readiness, () => (openApi ??= buildOpenApiDocument(routes, { version: options.version ?? '0.0.0', audience: config.audience }))),
       ...signalRoutes(bank, metrics),
-      ...matchRoutes(bank, metrics),
+      ...matchRoutes(bank, metrics, matchCounter),
       ...adminRoutes(store, bank),
+      ...auditRoutes(store, checkpoints),
     );
     const app = createApp({ config, routes, verifier, rateLimiter, metrics, logger });
 
@@ -109,6 +119,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     logger.info({ url }, 'listening');
 
+    checkpoints.start();
+    matchCounter.start();
     const pruneTimer = setInterval(() => {
       store.pruneJtis(Math.floor(clock() / 1000) - CLOCK_SKEW_SECONDS).catch((error: unknown) => logger.error({ err: error }, 'pruning jtis failed'));
     }, JTI_PRUNE_INTERVAL_MS);
@@ -125,10 +137,12 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
         await closed;
         clearTimeout(grace);
+        await matchCounter.stop().catch((error: unknown) => logger.error({ err: error }, 'writing match counts failed'));
+        await checkpoints.stop().catch((error: unknown) => logger.error({ err: error }, 'the last checkpoint failed'));
         await store.close();
         logger.info('stopped');
       })());
-    return { url, port, server, bank, store, initialised, indexLoadMs, close };
+    return { url, port, server, bank, store, checkpoints, matchCounter, initialised, indexLoadMs, close };
   } catch (error) {
     await store.close();
     throw error;

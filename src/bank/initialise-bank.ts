@@ -5,6 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { defaultLogKeyPath, loadOrCreateLogKey } from '../audit/log-key.js';
 import { generateMemberKeyPair, parsePublicJwk } from '../auth/member-keys.js';
 import { ConflictError } from '../errors.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
@@ -16,6 +17,8 @@ export interface InitialiseOptions {
   readonly dbPath: string;
   /** Where to write the admin's private JWK; default `<db dir>/admin.private.jwk.json`. */
   readonly adminKeyPath?: string;
+  /** Where the log key lives; default `<db dir>/log.private.jwk.json`. */
+  readonly logKeyPath?: string;
 }
 
 export interface InitialiseReport {
@@ -24,6 +27,7 @@ export interface InitialiseReport {
   /** False when the database already had members: nothing was created. */
   readonly created: boolean;
   readonly admin?: { readonly memberId: string; readonly kid: string; readonly privateKeyPath: string };
+  readonly logKey?: { readonly kid: string; readonly privateKeyPath: string };
 }
 
 const OPERATOR: AuditOrigin = { actor: 'operator', kid: null, proof: null };
@@ -51,7 +55,15 @@ export async function initialiseBank(options: InitialiseOptions): Promise<Initia
     }
     await store.createMember({ id: ADMIN_MEMBER_ID, name: 'Operator', roles: ['admin'] }, OPERATOR);
     const key = await store.addKey(ADMIN_MEMBER_ID, await parsePublicJwk(pair.publicJwk), OPERATOR);
-    return { dbPath, schemaVersion: store.schemaVersion, created: true, admin: { memberId: ADMIN_MEMBER_ID, kid: key.kid, privateKeyPath } };
+    const logKeyPath = resolve(options.logKeyPath ?? defaultLogKeyPath(dbPath));
+    const logKey = await loadOrCreateLogKey(store, logKeyPath, () => new Date().toISOString());
+    return {
+      dbPath,
+      schemaVersion: store.schemaVersion,
+      created: true,
+      admin: { memberId: ADMIN_MEMBER_ID, kid: key.kid, privateKeyPath },
+      logKey: { kid: logKey.kid, privateKeyPath: logKeyPath },
+    };
   } finally {
     await store.close();
   }

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import * as auditCommand from './commands/audit.js';
 import * as backupCommand from './commands/backup.js';
 import * as initCommand from './commands/init.js';
 import * as keyCommand from './commands/key.js';
@@ -19,7 +20,7 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [initCommand, keygenCommand, memberCommand, keyCommand, submitCommand, matchCommand, backupCommand];
+const COMMANDS: readonly CommandModule[] = [initCommand, keygenCommand, memberCommand, keyCommand, submitCommand, matchCommand, auditCommand, backupCommand];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -114,6 +114,26 @@ export class SignalbankClient {
     return { status: response.status, headers: response.headers, body: parsed };
   }
 
+  /** Sends a signed GET and answers the streaming response of a 2xx answer (exports); throws the coded error otherwise. */
+  async stream(target: string): Promise<Response> {
+    const authorization = await signRequest(this.options.key, { method: 'GET', target }, { audience: this.options.audience ?? 'signalbank', now: (this.options.clock ?? Date.now)() });
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${target}`, { headers: { authorization } });
+    } catch (error) {
+      throw new OperationError('ERR_UNAVAILABLE', `Cannot reach ${this.baseUrl}: ${describeFetchError(error)}`, { cause: error });
+    }
+    if (response.ok) return response;
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON: keep the text.
+    }
+    throw errorFromAnswer({ status: response.status, headers: response.headers, body });
+  }
+
   /** Sends a signed request; answers the body of a 2xx answer or throws the server's coded error. */
   async request<T>(method: string, target: string, body?: unknown): Promise<T> {
     const answer = await this.send(method, target, body);

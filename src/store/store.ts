@@ -159,6 +159,62 @@ export interface AuditEntry {
   readonly proof: string | null;
 }
 
+export interface AuditEntryFilter {
+  /** Entries with `seq > after` (a cursor). */
+  readonly after?: number | undefined;
+  readonly limit: number;
+  readonly member?: string | undefined;
+  readonly action?: string | undefined;
+  /** RFC 3339; entries at or after. */
+  readonly since?: string | undefined;
+  /** RFC 3339; entries before. */
+  readonly until?: string | undefined;
+  /** Entries with `seq <= maxSeq` (an export stops at its checkpoint). */
+  readonly maxSeq?: number | undefined;
+}
+
+/** The size and root (hex) of the Merkle tree over the audit entries. */
+export interface TreeHead {
+  readonly treeSize: number;
+  readonly rootHash: string;
+}
+
+/** A signed tree head (SPEC §5): `signature` is a compact JWS over the canonical JSON of the other fields. */
+export interface Checkpoint extends TreeHead {
+  readonly timestamp: string;
+  readonly signature: string;
+}
+
+export interface LogKeyRecord {
+  readonly kid: string;
+  readonly publicJwk: JWK;
+  readonly createdAt: string;
+}
+
+/** Match requests served for one member in one hour (query hashes are never kept). */
+export interface MatchCount {
+  readonly memberId: string;
+  /** RFC 3339, truncated to the hour. */
+  readonly hour: string;
+  readonly queries: number;
+  readonly hits: number;
+}
+
+/** Transparency-report figures for a time window (issue 5). */
+export interface AuditReport {
+  readonly since: string | null;
+  readonly until: string | null;
+  readonly signals: {
+    readonly created: readonly { type: string; label: string; count: number }[];
+    readonly retracted: readonly { type: string; label: string; count: number }[];
+    readonly disputed: readonly { type: string; label: string; count: number }[];
+  };
+  readonly submissions: readonly { member: string; submitted: number; retracted: number }[];
+  readonly opinions: readonly { verdict: string; count: number }[];
+  readonly matches: readonly { member: string; queries: number; hits: number }[];
+  readonly membership: readonly { seq: number; at: string; actor: string; action: string; subject: string }[];
+}
+
 /** A batch of index entries for one signal type: ids and their packed 32-byte hashes. */
 export interface IndexEntryBatch {
   readonly ids: Uint32Array;
@@ -202,8 +258,21 @@ export interface Store {
   findSignal(type: SignalTypeName, hash: string, viewer: string | undefined): Promise<SignalWithOwnPart | undefined>;
   /** Signals by internal row id (the index ids), for match answers. Missing ids are absent. */
   getSignalsByRowIds(rowIds: readonly number[]): Promise<Map<number, SignalRecord>>;
-  /** Audit entries with `seq > afterSeq`, oldest first. */
-  listAuditEntries(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** Audit entries matching the filter, oldest first. */
+  listAuditEntries(filter: AuditEntryFilter): Promise<AuditEntry[]>;
+  auditTreeHead(): Promise<TreeHead>;
+  /** The root (hex) of the tree of the first `treeSize` entries. */
+  auditRootAt(treeSize: number): Promise<string>;
+  /** Stored leaf hashes (hex) of entries with `seq > afterSeq`. */
+  auditLeaves(afterSeq: number, limit: number): Promise<{ seq: number; hash: string }[]>;
+  auditInclusionProof(seq: number, treeSize: number): Promise<{ leafHash: string; proof: string[] }>;
+  auditConsistencyProof(from: number, to: number): Promise<string[]>;
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  latestCheckpoint(): Promise<Checkpoint | undefined>;
+  listLogKeys(): Promise<LogKeyRecord[]>;
+  addLogKey(key: LogKeyRecord): Promise<void>;
+  addMatchCounts(counts: readonly MatchCount[]): Promise<void>;
+  auditReport(since: string | undefined, until: string | undefined): Promise<AuditReport>;
 
   /** Every not-retracted signal of a 256-bit type, in batches, to build the index at start. */
   indexEntries(type: SignalTypeName, batchSize?: number): AsyncIterable<IndexEntryBatch>;

@@ -48,7 +48,7 @@ let alice: TestMember;
 let bob: TestMember;
 let matcher: TestMember;
 
-const auditCount = async () => (await t.service.store.listAuditEntries(0, 1_000_000)).length;
+const auditCount = async () => (await t.service.store.listAuditEntries({ after: 0, limit: 1_000_000 })).length;
 
 beforeAll(async () => {
   t = await startTestService();

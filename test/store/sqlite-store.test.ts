@@ -87,3 +87,22 @@ describe('sqlite engine', () => {
     await store.close();
   });
 });
+
+describe('sqlite audit tree upkeep', () => {
+  it('rebuilds missing leaves at open, in order, to the same root', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-tree-'));
+    const path = join(dir, 'bank.db');
+    const store = SqliteStore.open({ path });
+    const system = { actor: 'system', kid: null, proof: null };
+    for (const id of ['one', 'two', 'three', 'four', 'five']) await store.createMember({ id, name: id, roles: [] }, system);
+    const head = await store.auditTreeHead();
+    expect(head.treeSize).toBe(5);
+    // As if the database predated the tree: drop every subtree.
+    store.db.exec('DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;');
+    await store.close();
+    const reopened = SqliteStore.open({ path });
+    expect(await reopened.auditTreeHead()).toEqual(head);
+    await reopened.close();
+    rmSync(dir, { recursive: true });
+  });
+});

@@ -3,6 +3,8 @@
  * `describeStoreContract` with a factory; nothing here knows which engine it is testing.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/audit/canonical-json.js';
+import { leafHash, MerkleFrontier, verifyConsistency, verifyInclusion } from '../../src/audit/merkle-tree.js';
 import { isSignalbankError } from '../../src/errors.js';
 import type { AuditOrigin, NewKey, Store, SubmissionInput } from '../../src/store/store.js';
 
@@ -251,28 +253,105 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
 
     describe('audit entries', () => {
       it('appends one entry per change with its origin, none for an unchanged item', async () => {
-        const before = (await store.listAuditEntries(0, 1000)).length;
+        const before = (await store.listAuditEntries({ after: 0, limit: 1000 })).length;
         const [created] = await store.submitSignals('alpha', [item(), item()], origin('alpha'));
         await store.setOpinion('beta', created!.signal.id, { verdict: 'confirm' }, origin('beta'));
         await store.retractSubmission('alpha', created!.signal.id, origin('alpha'));
-        const entries = (await store.listAuditEntries(0, 1000)).slice(before);
+        const entries = (await store.listAuditEntries({ after: 0, limit: 1000 })).slice(before);
         expect(entries.map((e) => [e.actor, e.action, e.subject])).toEqual([
           ['alpha', 'signal.submit', created!.signal.id],
           ['beta', 'opinion.set', created!.signal.id],
           ['alpha', 'signal.retract', created!.signal.id],
         ]);
         expect(entries[0]).toMatchObject({ kid: 'alpha-key', proof: 'proof-of-alpha', data: { type: 'pdq', hash: PDQ_A, result: 'created' } });
-        const seqs = (await store.listAuditEntries(0, 1000)).map((e) => e.seq);
+        const seqs = (await store.listAuditEntries({ after: 0, limit: 1000 })).map((e) => e.seq);
         expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-        expect((await store.listAuditEntries(seqs.length - 1, 10)).map((e) => e.seq)).toEqual([seqs.length]);
+        expect((await store.listAuditEntries({ after: seqs.length - 1, limit: 10 })).map((e) => e.seq)).toEqual([seqs.length]);
       });
 
       it('appends nothing for a rejected change', async () => {
-        const before = (await store.listAuditEntries(0, 1000)).length;
+        const before = (await store.listAuditEntries({ after: 0, limit: 1000 })).length;
         await codeOf(store.createMember({ id: 'alpha', name: 'dup', roles: [] }, origin('admin')));
         await codeOf(store.retractSubmission('alpha', 'missing', origin('alpha')));
         await codeOf(store.updateMember('admin', { status: 'suspended' }, origin('admin')));
-        expect((await store.listAuditEntries(0, 1000)).length).toBe(before);
+        expect((await store.listAuditEntries({ after: 0, limit: 1000 })).length).toBe(before);
+      });
+    });
+
+    describe('audit tree', () => {
+      it('keeps the Merkle tree over the entries as served, with proofs that verify', async () => {
+        const [created] = await store.submitSignals('alpha', [item(), item({ hash: PDQ_B })], origin('alpha'));
+        await store.setOpinion('beta', created!.signal.id, { verdict: 'false_positive' }, origin('beta'));
+        await store.retractSubmission('alpha', created!.signal.id, origin('alpha'));
+        const entries = await store.listAuditEntries({ limit: 1000 });
+        const frontier = new MerkleFrontier();
+        for (const entry of entries) frontier.append(leafHash(canonicalJson(entry)));
+        const head = await store.auditTreeHead();
+        expect(head).toEqual({ treeSize: entries.length, rootHash: frontier.root().toString('hex') });
+        const leaves = await store.auditLeaves(0, 1000);
+        expect(leaves.map((l) => l.seq)).toEqual(entries.map((e) => e.seq));
+        expect(leaves.every((l, i) => l.hash === leafHash(canonicalJson(entries[i])).toString('hex'))).toBe(true);
+        const hex = (list: string[]) => list.map((h) => Buffer.from(h, 'hex'));
+        for (const seq of [1, 3, entries.length]) {
+          const { leafHash: leaf, proof } = await store.auditInclusionProof(seq, head.treeSize);
+          expect(verifyInclusion(Buffer.from(leaf, 'hex'), seq - 1, head.treeSize, hex(proof), Buffer.from(head.rootHash, 'hex'))).toBe(true);
+        }
+        const older = await store.auditRootAt(3);
+        const proof = await store.auditConsistencyProof(3, head.treeSize);
+        expect(verifyConsistency(3, head.treeSize, hex(proof), Buffer.from(older, 'hex'), Buffer.from(head.rootHash, 'hex'))).toBe(true);
+        expect(await codeOf(store.auditInclusionProof(head.treeSize + 1, head.treeSize))).toBe('ERR_VALIDATION');
+        expect(await codeOf(store.auditConsistencyProof(1, head.treeSize + 1))).toBe('ERR_VALIDATION');
+      });
+
+      it('filters entries by member, action and time', async () => {
+        await store.submitSignals('alpha', [item()], origin('alpha'));
+        h.tick(60_000);
+        const later = new Date(Date.parse((await store.listAuditEntries({ limit: 1000 })).at(-1)!.at) + 30_000).toISOString();
+        await store.submitSignals('beta', [item({ hash: PDQ_B })], origin('beta'));
+        expect((await store.listAuditEntries({ limit: 100, member: 'beta' })).map((e) => e.action)).toEqual(['signal.submit']);
+        expect((await store.listAuditEntries({ limit: 100, action: 'member.create' })).map((e) => e.subject)).toEqual(['admin', 'alpha', 'beta', 'gamma']);
+        expect((await store.listAuditEntries({ limit: 100, since: later })).map((e) => e.actor)).toEqual(['beta']);
+        expect((await store.listAuditEntries({ limit: 100, until: later })).every((e) => e.actor !== 'beta')).toBe(true);
+        expect((await store.listAuditEntries({ limit: 2, after: 1 })).map((e) => e.seq)).toEqual([2, 3]);
+      });
+
+      it('keeps checkpoints and log keys', async () => {
+        expect(await store.latestCheckpoint()).toBeUndefined();
+        const head = await store.auditTreeHead();
+        await store.saveCheckpoint({ ...head, timestamp: '2026-01-01T00:00:00.000Z', signature: 'sig' });
+        expect(await store.latestCheckpoint()).toEqual({ ...head, timestamp: '2026-01-01T00:00:00.000Z', signature: 'sig' });
+        await store.addLogKey({ kid: 'log-1', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'abc' }, createdAt: '2026-01-01T00:00:00.000Z' });
+        expect((await store.listLogKeys()).map((k) => k.kid)).toEqual(['log-1']);
+      });
+
+      it('reports transparency figures for a window', async () => {
+        const [a] = await store.submitSignals('alpha', [item({ labels: ['graphic', 'suicide'] }), plainItem('md5', MD5_A, ['self_harm'])], origin('alpha'));
+        await store.submitSignals('beta', [item()], origin('beta'));
+        await store.retractSubmission('alpha', a!.signal.id, origin('alpha'));
+        // Now beta alone submits it, with label suicide: one false positive disputes it, once.
+        await store.setOpinion('gamma', a!.signal.id, { verdict: 'false_positive' }, origin('gamma'));
+        await store.setOpinion('gamma', a!.signal.id, { verdict: 'false_positive' }, origin('gamma'));
+        await store.retractSubmission('beta', a!.signal.id, origin('beta'));
+        await store.addMatchCounts([{ memberId: 'gamma', hour: '2026-01-01T00:00:00.000Z', queries: 10, hits: 2 }]);
+        await store.addMatchCounts([{ memberId: 'gamma', hour: '2026-01-01T00:00:00.000Z', queries: 5, hits: 1 }]);
+        const report = await store.auditReport(undefined, undefined);
+        expect(report.signals.created).toEqual([
+          { type: 'md5', label: 'self_harm', count: 1 },
+          { type: 'pdq', label: 'graphic', count: 1 },
+          { type: 'pdq', label: 'suicide', count: 1 },
+        ]);
+        expect(report.signals.retracted).toEqual([{ type: 'pdq', label: 'suicide', count: 1 }]);
+        expect(report.signals.disputed).toEqual([{ type: 'pdq', label: 'suicide', count: 1 }]);
+        expect(report.submissions).toEqual([
+          { member: 'alpha', submitted: 2, retracted: 1 },
+          { member: 'beta', submitted: 1, retracted: 1 },
+        ]);
+        expect(report.opinions).toEqual([{ verdict: 'false_positive', count: 2 }]);
+        expect(report.matches).toEqual([{ member: 'gamma', queries: 15, hits: 3 }]);
+        expect(report.membership.map((m) => m.action)).toEqual(['member.create', 'key.add', 'member.create', 'member.create', 'member.create']);
+        const empty = await store.auditReport('2099-01-01T00:00:00.000Z', undefined);
+        expect(empty.signals.created).toEqual([]);
+        expect(empty.matches).toEqual([]);
       });
     });
   });

@@ -4,20 +4,27 @@
  * 400). Results are exact, sorted by distance then id, and count submitters without naming them.
  */
 import { DEFAULT_MATCH_LIMIT, itemResult, type Bank, type ItemResult, type Match, type ValidQuery } from '../../bank/bank.js';
+import type { MatchCounter } from '../../audit/match-counter.js';
 import type { ServiceMetrics } from '../metrics.js';
 import { validationError } from '../problem.js';
 import { matchJson } from '../representations.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { MatchAnswerSchema, MatchBodySchema, MatchQueryParamsSchema, MatchQuerySchema, SingleMatchAnswerSchema } from '../schemas.js';
 
-export function matchRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
-  const count = (queries: readonly ItemResult<ValidQuery>[], results: readonly ItemResult<Match[]>[]): void => {
+export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchCounter): RouteSpec[] {
+  /** Metrics by type, and per-member counts for transparency reports (never the hashes). */
+  const count = (memberId: string, queries: readonly ItemResult<ValidQuery>[], results: readonly ItemResult<Match[]>[]): void => {
+    let answered = 0;
+    let hits = 0;
     queries.forEach((query, i) => {
       const result = results[i];
       if (!query.ok || !result?.ok) return;
+      answered++;
+      hits += result.value.length;
       metrics.matchQueries.inc({ type: query.value.type });
       if (result.value.length > 0) metrics.matches.inc({ type: query.value.type }, result.value.length);
     });
+    counter.count(memberId, answered, hits);
   };
 
   return [
@@ -32,7 +39,7 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
       body: MatchBodySchema,
       responses: { 200: { description: 'One result per query', schema: MatchAnswerSchema } },
       errors: ['ERR_VALIDATION', 'ERR_BAD_JSON', 'ERR_UNSUPPORTED_MEDIA_TYPE'],
-      async handle({ body }) {
+      async handle({ body, caller }) {
         const queries = body.queries.map((raw, i) =>
           itemResult(() => {
             const shaped = MatchQuerySchema.safeParse(raw);
@@ -41,7 +48,7 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
           }),
         );
         const results = await bank.match(queries, { limit: body.limit ?? DEFAULT_MATCH_LIMIT, includeDisputed: body.includeDisputed ?? false });
-        count(queries, results);
+        count(caller!.id, queries, results);
         return {
           body: {
             results: results.map((result) => {
@@ -63,10 +70,10 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
       query: MatchQueryParamsSchema,
       responses: { 200: { description: 'Matches, nearest first', schema: SingleMatchAnswerSchema } },
       errors: ['ERR_VALIDATION', 'ERR_UNKNOWN_TYPE', 'ERR_INVALID_HASH', 'ERR_DEGENERATE_HASH', 'ERR_INVALID_DISTANCE'],
-      async handle({ query }) {
+      async handle({ query, caller }) {
         const queries = [{ ok: true, value: bank.validateQuery(query) } as const];
         const results = await bank.match(queries, { limit: query.limit ?? DEFAULT_MATCH_LIMIT, includeDisputed: query.includeDisputed ?? false });
-        count(queries, results);
+        count(caller!.id, queries, results);
         const [result] = results;
         if (!result?.ok) throw result?.error ?? new Error('match answered no result');
         return { body: { matches: result.value.map(matchJson) } };

@@ -17,7 +17,11 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (flags: { db?: string; adminKey?: string; json?: boolean }) => {
       const config = loadConfig(process.env, { dbPath: flags.db });
-      const report = await initialiseBank({ dbPath: config.dbPath, ...(flags.adminKey !== undefined && { adminKeyPath: flags.adminKey }) });
+      const report = await initialiseBank({
+        dbPath: config.dbPath,
+        ...(flags.adminKey !== undefined && { adminKeyPath: flags.adminKey }),
+        ...(config.logKeyPath !== undefined && { logKeyPath: config.logKeyPath }),
+      });
       const out = createOutput(flags.json ?? false);
       if (!report.created || !report.admin) {
         out.record(report, `${report.dbPath} is already initialised (schema version ${report.schemaVersion}); nothing changed.`);
@@ -30,6 +34,7 @@ export function register(program: Command): void {
           `admin member   ${report.admin.memberId}`,
           `admin kid      ${report.admin.kid}`,
           `private key    ${report.admin.privateKeyPath} (mode 0600; keep it secret)`,
+          ...(report.logKey ? [`log key        ${report.logKey.privateKeyPath} (${report.logKey.kid}; signs checkpoints; back it up)`] : []),
           '',
           `Next: export SIGNALBANK_MEMBER=${report.admin.memberId} SIGNALBANK_KEY=${report.admin.privateKeyPath}`,
         ].join('\n'),

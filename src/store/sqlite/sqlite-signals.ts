@@ -207,7 +207,12 @@ export class SqliteSignals {
         const at = this.now();
         this.q.retractSubmission.run(at, row.id, memberId);
         const signal = this.refresh(row, at);
-        this.audit.appender(origin).append('signal.retract', signal.id, { type: signal.type, hash: signal.hash, status: signal.status }, at);
+        this.audit.appender(origin).append(
+          'signal.retract',
+          signal.id,
+          { type: signal.type, hash: signal.hash, signalLabels: JSON.parse(row.labels) as string[], previousStatus: row.status, status: signal.status },
+          at,
+        );
         return { signal, previousStatus: row.status };
       })
       .immediate();
@@ -228,7 +233,7 @@ export class SqliteSignals {
         const data: Record<string, unknown> = { verdict: opinion.verdict };
         if (opinion.labels !== undefined) data['labels'] = opinion.labels;
         if (opinion.reason !== undefined) data['reason'] = opinion.reason;
-        data['status'] = signal.status;
+        Object.assign(data, { type: signal.type, signalLabels: signal.labels, previousStatus: row.status, status: signal.status });
         this.audit.appender(origin).append('opinion.set', signal.id, data, at);
         return { signal, previousStatus: row.status };
       })

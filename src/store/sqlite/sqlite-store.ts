@@ -10,7 +10,13 @@ import { SIGNAL_TYPES } from '../../signals/registry.js';
 import type { SignalTypeName } from '../../signals/signal-type.js';
 import type {
   AuditEntry,
+  AuditEntryFilter,
   AuditOrigin,
+  AuditReport,
+  Checkpoint,
+  LogKeyRecord,
+  MatchCount,
+  TreeHead,
   IndexEntryBatch,
   Member,
   MemberKey,
@@ -28,6 +34,7 @@ import type {
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { migrate, readMigrations } from './migrations.js';
 import { SqliteAuditLog } from './sqlite-audit.js';
+import { SqliteAuditReport } from './sqlite-audit-report.js';
 import { SqliteMembers } from './sqlite-members.js';
 import { SqliteSignals } from './sqlite-signals.js';
 
@@ -45,6 +52,7 @@ export class SqliteStore implements Store {
   readonly db: SqliteDatabase;
   readonly schemaVersion: number;
   private readonly audit: SqliteAuditLog;
+  private readonly report: SqliteAuditReport;
   private readonly members: SqliteMembers;
   private readonly signals: SqliteSignals;
   private closed = false;
@@ -54,6 +62,7 @@ export class SqliteStore implements Store {
     this.schemaVersion = schemaVersion;
     const now = (): string => new Date(clock()).toISOString();
     this.audit = new SqliteAuditLog(db);
+    this.report = new SqliteAuditReport(db);
     this.members = new SqliteMembers(db, this.audit, now);
     this.signals = new SqliteSignals(db, this.audit, now);
   }
@@ -62,7 +71,9 @@ export class SqliteStore implements Store {
     const db = openDatabase(options.path);
     try {
       const { version } = migrate(db, readMigrations(), options.migrate ?? true);
-      return new SqliteStore(db, version, options.clock ?? Date.now);
+      const store = new SqliteStore(db, version, options.clock ?? Date.now);
+      store.audit.catchUp();
+      return store;
     } catch (error) {
       db.close();
       throw error;
@@ -139,8 +150,41 @@ export class SqliteStore implements Store {
     return this.signals.byRowIds(rowIds);
   }
 
-  async listAuditEntries(afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    return this.audit.list(afterSeq, limit);
+  async listAuditEntries(filter: AuditEntryFilter): Promise<AuditEntry[]> {
+    return this.audit.list(filter);
+  }
+  async auditTreeHead(): Promise<TreeHead> {
+    return this.audit.head();
+  }
+  async auditRootAt(treeSize: number): Promise<string> {
+    return this.audit.rootAt(treeSize);
+  }
+  async auditLeaves(afterSeq: number, limit: number): Promise<{ seq: number; hash: string }[]> {
+    return this.audit.leaves(afterSeq, limit);
+  }
+  async auditInclusionProof(seq: number, treeSize: number): Promise<{ leafHash: string; proof: string[] }> {
+    return this.audit.inclusionProof(seq, treeSize);
+  }
+  async auditConsistencyProof(from: number, to: number): Promise<string[]> {
+    return this.audit.consistencyProof(from, to);
+  }
+  async saveCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    this.audit.saveCheckpoint(checkpoint);
+  }
+  async latestCheckpoint(): Promise<Checkpoint | undefined> {
+    return this.audit.latestCheckpoint();
+  }
+  async listLogKeys(): Promise<LogKeyRecord[]> {
+    return this.audit.logKeys();
+  }
+  async addLogKey(key: LogKeyRecord): Promise<void> {
+    this.audit.addLogKey(key);
+  }
+  async addMatchCounts(counts: readonly MatchCount[]): Promise<void> {
+    this.report.addMatchCounts(counts);
+  }
+  async auditReport(since: string | undefined, until: string | undefined): Promise<AuditReport> {
+    return this.report.report(since, until);
   }
 
   async *indexEntries(type: SignalTypeName, batchSize = 65_536): AsyncIterable<IndexEntryBatch> {
