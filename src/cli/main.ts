@@ -6,13 +6,14 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import * as hashCommand from './commands/hash.js';
 import { EXIT_USAGE, reportFailure } from './output.js';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [];
+const COMMANDS: readonly CommandModule[] = [hashCommand];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
