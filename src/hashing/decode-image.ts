@@ -5,9 +5,10 @@
  * - sharp/libvips decodes; embedded ICC profiles are ignored (the reference tools hash stored
  *   samples), EXIF orientation is not applied (neither reference does; PDQ's dihedral hashes
  *   cover rotations), multi-page and animated images give their first frame.
- * - CMYK, greyscale, palette and 16-bit images are converted to 8-bit sRGB; alpha is kept as a
- *   fourth channel (PDQ ignores it like its reference, blockhash reads fully transparent pixels
- *   as white like its reference).
+ * - CMYK, greyscale, palette and 16-bit images are converted to 8-bit sRGB. An image with an
+ *   alpha channel decodes to RGBA (PDQ ignores alpha like its reference, blockhash reads fully
+ *   transparent pixels as white like its reference); an opaque one to RGB, which saves the
+ *   decoder a channel.
  * - Only raster formats are accepted (JPEG, PNG, WebP, GIF, TIFF, AVIF/HEIF); SVG, PDF and
  *   anything else is `ERR_UNSUPPORTED_IMAGE`, as are empty, truncated or corrupt files
  *   (`failOn: 'error'`: a decoder error aborts, a mere warning does not).
@@ -51,13 +52,13 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
   try {
     const metadata = await sharp(input, sharpOptions).metadata();
     checkHeader(metadata, name, options.maxPixels);
-    const { data, info } = await sharp(input, sharpOptions)
-      .toColourspace('srgb')
-      .ensureAlpha()
+    const pipeline = sharp(input, sharpOptions).toColourspace('srgb');
+    const { data, info } = await (metadata.hasAlpha ? pipeline.ensureAlpha() : pipeline.removeAlpha())
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 4) throw new ImageError('ERR_UNSUPPORTED_IMAGE', `Expected 4 channels after decoding ${name} but received ${info.channels}`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 4 };
+    const channels = info.channels;
+    if (channels !== 3 && channels !== 4) throw new ImageError('ERR_UNSUPPORTED_IMAGE', `Expected 3 or 4 channels after decoding ${name} but received ${channels}`);
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels };
   } catch (error) {
     throw asImageError(error, name, options.maxPixels);
   }

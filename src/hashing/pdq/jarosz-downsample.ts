@@ -5,13 +5,14 @@
  *
  * The arithmetic equals the reference's pass for pass, but the passes are fused into one
  * streaming sweep from top to bottom: rows' luminance is computed and row-filtered four rows at
- * a time, pushed through the first column filter, row-filtered again (again in fours), reduced
- * to the 64 columns decimation keeps, and pushed through the second column filter, whose rows
- * at the 64 kept positions are the result. The float image is therefore never materialised;
- * working memory is about `width × (window + 10)` floats, and the sweep stays in cache.
+ * a time, pushed through the first column filter, row-filtered again (again in fours, keeping
+ * only the 64 columns decimation samples), and pushed through the second column filter, whose
+ * rows at the 64 sampled positions are the result. The float image is therefore never
+ * materialised; working memory is about `width × (window + 12)` floats, and the sweep stays in
+ * cache.
  */
 import type { RawImage } from '../raw-image.js';
-import { boxFilterRows, ColumnBoxStream, jaroszWindowSize, ROW_BATCH } from './box-filter.js';
+import { boxFilterRows, boxFilterRowsAt, ColumnBoxStream, jaroszWindowSize, ROW_BATCH } from './box-filter.js';
 import { fillLumaRow } from './luminance.js';
 
 export const PDQ_GRID = 64;
@@ -36,43 +37,48 @@ export function downsampleLumaTo64(image: RawImage, out: Float32Array): void {
   const keptColumns = decimationIndices(width);
   const keptRows = decimationIndices(height);
 
-  const batchIn = new Float32Array(ROW_BATCH * width);
-  const batchOut = new Float32Array(ROW_BATCH * width);
-  const secondIn = new Float32Array(ROW_BATCH * width);
-  const secondOut = new Float32Array(ROW_BATCH * width);
-  const reduced = new Float32Array(ROW_BATCH * PDQ_GRID);
+  const lumaBatch = new Float32Array(ROW_BATCH * width);
+  const firstBatch = new Float32Array(ROW_BATCH * width);
+  const secondBatch = new Float32Array(ROW_BATCH * width);
+  const reducedBatch = new Float32Array(ROW_BATCH * PDQ_GRID);
+  const gridRow = new Float32Array(PDQ_GRID);
   const firstColumns = new ColumnBoxStream(width, height, columnWindow);
   const secondColumns = new ColumnBoxStream(PDQ_GRID, height, columnWindow);
   let secondPending = 0;
+  let finishedRows = 0;
   let nextKeptRow = 0;
 
-  const keepRow = (row: Float32Array, index: number): void => {
-    // Several grid rows take the same input row when the image is less than 64 high.
-    while (nextKeptRow < PDQ_GRID && index === keptRows[nextKeptRow]) {
-      for (let j = 0; j < PDQ_GRID; j++) out[nextKeptRow * PDQ_GRID + j] = row[j]!;
+  const keepRow = (): void => {
+    // Several grid rows sample the same input row when the image is less than 64 high.
+    while (nextKeptRow < PDQ_GRID && finishedRows === keptRows[nextKeptRow]) {
+      out.set(gridRow, nextKeptRow * PDQ_GRID);
       nextKeptRow++;
     }
+    finishedRows++;
   };
   const flushSecond = (): void => {
-    boxFilterRows(secondIn, secondOut, width, rowWindow);
+    boxFilterRowsAt(secondBatch, width, rowWindow, keptColumns, reducedBatch);
     for (let r = 0; r < secondPending; r++) {
-      for (let j = 0; j < PDQ_GRID; j++) reduced[r * PDQ_GRID + j] = secondOut[r * width + keptColumns[j]!]!;
-      secondColumns.push(reduced, r * PDQ_GRID, keepRow);
+      if (secondColumns.push(reducedBatch, r * PDQ_GRID, gridRow, 0)) keepRow();
     }
     secondPending = 0;
-  };
-  const collectSecond = (row: Float32Array): void => {
-    secondIn.set(row.subarray(0, width), secondPending * width);
-    if (++secondPending === ROW_BATCH) flushSecond();
   };
 
   for (let y = 0; y < height; y += ROW_BATCH) {
     const rows = Math.min(ROW_BATCH, height - y);
-    for (let r = 0; r < rows; r++) fillLumaRow(image, y + r, batchIn, r * width);
-    boxFilterRows(batchIn, batchOut, width, rowWindow);
-    for (let r = 0; r < rows; r++) firstColumns.push(batchOut, r * width, collectSecond);
+    for (let r = 0; r < rows; r++) fillLumaRow(image, y + r, lumaBatch, r * width);
+    boxFilterRows(lumaBatch, firstBatch, width, rowWindow);
+    for (let r = 0; r < rows; r++) {
+      if (firstColumns.push(firstBatch, r * width, secondBatch, secondPending * width) && ++secondPending === ROW_BATCH) flushSecond();
+    }
   }
-  firstColumns.finish(collectSecond);
+  while (firstColumns.pending > 0) {
+    firstColumns.flush(secondBatch, secondPending * width);
+    if (++secondPending === ROW_BATCH) flushSecond();
+  }
   if (secondPending > 0) flushSecond();
-  secondColumns.finish(keepRow);
+  while (secondColumns.pending > 0) {
+    secondColumns.flush(gridRow, 0);
+    keepRow();
+  }
 }
