@@ -92,3 +92,13 @@ describe('signalbank hash', () => {
     expect(stderr).toMatch(/ERR_UNKNOWN_TYPE/);
   });
 });
+
+describe('signalbank hash on a directory without images', () => {
+  it('says so on stderr and exits 0', () => {
+    mkdirSync(join(dir, 'empty'), { recursive: true });
+    const { status, lines, stderr } = runHash(['empty']);
+    expect(status).toBe(0);
+    expect(lines).toEqual([]);
+    expect(stderr).toMatch(/No image files found in empty/);
+  });
+});

@@ -7,6 +7,7 @@
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
 import { InputError, isSignalbankError } from '../../errors.js';
 import { HashPool } from '../../hashing/hash-pool.js';
 import { parseHashTypeList, resolveHashOptions, type ResolvedHashOptions } from '../../hashing/hash-options.js';
@@ -62,7 +63,11 @@ export async function runHashCommand(paths: readonly string[], options: HashComm
   });
   const files = await listInputFiles(paths, { recursive: options.recursive === true });
   const output = createOutput(true);
-  const pool = new HashPool(workers === undefined ? {} : { size: Math.min(workers, Math.max(1, files.length)) });
+  if (files.length === 0) {
+    output.note(`No image files found in ${paths.join(', ')} (directories contribute files by image extension${options.recursive === true ? '' : '; add --recursive for subdirectories'})`);
+    return EXIT_OK;
+  }
+  const pool = new HashPool({ size: Math.min(workers ?? availableParallelism(), files.length) });
   const progress = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format: 'hashing [{bar}] {value}/{total} files | {eta_formatted} left' }) : undefined;
   progress?.start(files.length, 0);
   try {
