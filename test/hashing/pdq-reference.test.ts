@@ -17,13 +17,15 @@ async function referencePixels(pixelsFile: string): Promise<RawImage> {
 const vectors = pdqVectors();
 const hasher = new PdqHasher();
 
-describe('PDQ on the reference pixel buffers (criterion 1)', () => {
+describe.each(['wasm', 'typescript'] as const)('PDQ (%s engine) on the reference pixel buffers (criterion 1)', (engine) => {
+  const engineHasher = new PdqHasher({ engine });
+
   it('has all 34 vectors', () => {
     expect(vectors).toHaveLength(34);
   });
 
   it.each(vectors)('$pixelsFile → cpp_hash bit-exactly, same quality', async (vector) => {
-    const result = hasher.hash(await referencePixels(vector.pixelsFile));
+    const result = engineHasher.hash(await referencePixels(vector.pixelsFile));
     expect(result.hash).toBe(vector.cppHash);
     expect(result.quality).toBe(vector.cppQuality);
   });

@@ -23,7 +23,7 @@ export function jaroszWindowSize(dimension: number, target: number): number {
 /** Rows filtered together by `boxFilterRows` and `boxFilterRowsAt`. */
 export const ROW_BATCH = 4;
 
-interface BoxPhases {
+export interface BoxPhases {
   /** Samples added before the first output. */
   readonly lead: number;
   /** Outputs written while the window is still growing. */
@@ -34,7 +34,7 @@ interface BoxPhases {
   readonly shrink: number;
 }
 
-function boxPhases(length: number, window: number): BoxPhases {
+export function boxPhases(length: number, window: number): BoxPhases {
   const half = Math.floor((window + 2) / 2);
   return { lead: half - 1, grow: window - half + 1, slide: length - window, shrink: half - 1 };
 }

@@ -18,7 +18,7 @@ import { fillLumaRow } from './luminance.js';
 export const PDQ_GRID = 64;
 
 /** Index of the input sample at the centre of each of the 64 output cells (the reference's rule). */
-function decimationIndices(length: number): Int32Array {
+export function decimationIndices(length: number): Int32Array {
   const indices = new Int32Array(PDQ_GRID);
   for (let i = 0; i < PDQ_GRID; i++) indices[i] = Math.trunc(((i + 0.5) * length) / PDQ_GRID);
   return indices;
