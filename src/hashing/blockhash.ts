@@ -1,25 +1,27 @@
 /**
  * blockhash (blockhash.io), 256 bits: the precise method (`bmvbhash`, 16×16 blocks) that SPEC §2
  * names `blockhash`, equal bit for bit to the blockhash-core package (the tests hold it to
- * blockhash-core and to the reference vectors) but about twice as fast, and reading RGB as
+ * blockhash-core and to the reference vectors) but several times faster, and reading RGB as
  * well as RGBA pixels so that opaque images need no alpha channel.
  *
  * blockhash-core sums each pixel's R+G+B (765, i.e. white, when alpha is 0) into the blocks it
  * overlaps, weighted by the overlap, in double precision and in raster order. Floating-point
  * sums depend on their order, so this implementation keeps, for every block, exactly that
  * block's sequence of additions and only changes what does not affect it: the weights are
- * tabulated once per column and row, each block's sum stays in a register while its pixels of
- * a row are added, different blocks are no longer interleaved, and the zero-weight terms that
- * blockhash-core adds at every pixel of a width divisible by 16 are skipped (adding +0 to a
- * non-negative sum leaves it unchanged). Images whose sides are both multiples of 16 take
- * blockhash-core's integer path (`bmvbhashEven`), as there.
+ * planned once per column and row (here), the per-pixel loops run in WebAssembly, whose f64 is
+ * JavaScript's number (`blockhash-kernel.ts`), different blocks are no longer interleaved, and
+ * the zero-weight terms blockhash-core adds at every pixel are skipped (adding +0 to a
+ * non-negative sum leaves it unchanged). Images whose sides are both multiples of 16, which
+ * blockhash-core sends to its integer path (`bmvbhashEven`), get the same integer sums here:
+ * their weights are all 1 or 0, and integer sums below 2^53 do not depend on order.
  */
+import { BLOCK_COLUMNS, type BlockhashKernelExports, instantiateBlockhashKernel } from './blockhash-kernel.js';
 import type { RawImage } from './raw-image.js';
+import { reserveMemory } from './wasm/wasm-assembler.js';
 
 export const BLOCKHASH_BITS_PER_SIDE = 16;
-const BITS = BLOCKHASH_BITS_PER_SIDE;
+const BITS = BLOCK_COLUMNS;
 const BLOCKS = BITS * BITS;
-const TRANSPARENT_VALUE = 765;
 
 /**
  * How one axis of pixels falls into the 16 blocks: for each pixel, its first block, second
@@ -110,93 +112,60 @@ function planColumns(width: number): ColumnPlan {
   return { start, x: xs, weight1, weight2, hasSecondWeights: weight2.some((w) => w !== 0) };
 }
 
-/** R+G+B of each pixel of row `y`, or 765 where alpha is 0. */
-function fillRowValues(image: RawImage, y: number, out: Float64Array): void {
-  const { data, width, channels } = image;
-  let p = y * width * channels;
-  if (channels === 4) {
-    for (let x = 0; x < width; x++, p += 4) out[x] = data[p + 3] === 0 ? TRANSPARENT_VALUE : data[p]! + data[p + 1]! + data[p + 2]!;
-  } else {
-    for (let x = 0; x < width; x++, p += 3) out[x] = data[p]! + data[p + 1]! + data[p + 2]!;
-  }
-}
+/** Rows of pixels copied into the kernel's memory at a time. */
+const ROW_CHUNK = 16;
+const align8 = (bytes: number): number => Math.ceil(bytes / 8) * 8;
 
-/**
- * Adds one pixel row into the 16 blocks at `blocks[rowOffset …]`, block by block, each block's
- * pixels in x order: a pixel's value × `rowWeight` × its two column weights, then (when
- * `splitWeight` is not 0) its value × `splitWeight` × the same two — blockhash-core's top then
- * bottom share when both fall in one block row. Where no pixel has a second column weight
- * (widths divisible by 16) those zero terms are skipped.
- */
-function addRow(plan: ColumnPlan, values: Float64Array, rowWeight: number, blocks: Float64Array, rowOffset: number, splitWeight: number): void {
-  const { start, x, weight1, weight2, hasSecondWeights } = plan;
-  for (let c = 0; c < BITS; c++) {
-    let sum = blocks[rowOffset + c]!;
-    const end = start[c + 1]!;
-    if (!hasSecondWeights && splitWeight === 0) {
-      for (let e = start[c]!; e < end; e++) sum += values[x[e]!]! * rowWeight * weight1[e]!;
-    } else if (!hasSecondWeights) {
-      for (let e = start[c]!; e < end; e++) {
-        const value = values[x[e]!]!;
-        sum += value * rowWeight * weight1[e]!;
-        sum += value * splitWeight * weight1[e]!;
-      }
-    } else {
-      for (let e = start[c]!; e < end; e++) {
-        const value = values[x[e]!]!;
-        const a = value * rowWeight;
-        sum += a * weight1[e]!;
-        sum += a * weight2[e]!;
-        if (splitWeight !== 0) {
-          const b = value * splitWeight;
-          sum += b * weight1[e]!;
-          sum += b * weight2[e]!;
+/** Computes blockhash values on one kernel instance; not re-entrant (one per thread). */
+class BlockSummer {
+  private readonly kernel: BlockhashKernelExports = instantiateBlockhashKernel();
+
+  /** The 256 weighted block sums of `image`, as blockhash-core's precise method computes them. */
+  sums(image: RawImage): Float64Array {
+    const { width, height, channels, data } = image;
+    const plan = planColumns(width);
+    const rows = splitAxis(height);
+    const entries = plan.x.length;
+    const pixels = 0;
+    const values = align8(ROW_CHUNK * width * channels + 4); // +4: the kernel peeks at a 4th byte
+    const xs = values + width * 8;
+    const first = align8(xs + entries * 4);
+    const second = first + entries * 8;
+    const starts = second + entries * 8;
+    const blocks = align8(starts + (BITS + 1) * 4);
+    const k = this.kernel;
+    reserveMemory(k.memory, blocks + BITS * BITS * 8);
+    const memory = k.memory.buffer;
+    new Int32Array(memory, xs, entries).set(plan.x);
+    new Float64Array(memory, first, entries).set(plan.weight1);
+    new Float64Array(memory, second, entries).set(plan.weight2);
+    new Int32Array(memory, starts, BITS + 1).set(plan.start);
+    const blockSums = new Float64Array(memory, blocks, BITS * BITS);
+    blockSums.fill(0);
+    const bytes = new Uint8Array(memory);
+    const withSecond = plan.hasSecondWeights ? 1 : 0;
+    const rowBytes = width * channels;
+    for (let y0 = 0; y0 < height; y0 += ROW_CHUNK) {
+      const chunk = Math.min(ROW_CHUNK, height - y0);
+      bytes.set(data.subarray(y0 * rowBytes, (y0 + chunk) * rowBytes), pixels);
+      for (let r = 0; r < chunk; r++) {
+        const y = y0 + r;
+        k.rowValues(pixels + r * rowBytes, channels, width, values);
+        const top = blocks + rows.first[y]! * BITS * 8;
+        const bottom = blocks + rows.second[y]! * BITS * 8;
+        const topWeight = rows.firstWeight[y]!;
+        const bottomWeight = rows.secondWeight[y]!;
+        if (top === bottom) {
+          // Both shares in one block row: each pixel adds its top then its bottom share (if any).
+          k.addRow(values, xs, first, second, starts, top, topWeight, bottomWeight, withSecond, bottomWeight === 0 ? 0 : 1);
+        } else {
+          k.addRow(values, xs, first, second, starts, top, topWeight, 0, withSecond, 0);
+          if (bottomWeight !== 0) k.addRow(values, xs, first, second, starts, bottom, bottomWeight, 0, withSecond, 0);
         }
       }
     }
-    blocks[rowOffset + c] = sum;
+    return Float64Array.from(blockSums);
   }
-}
-
-function preciseBlocks(image: RawImage): { blocks: Float64Array; pixelsPerBlock: number } {
-  const { width, height } = image;
-  const plan = planColumns(width);
-  const rows = splitAxis(height);
-  const blocks = new Float64Array(BLOCKS);
-  const values = new Float64Array(width);
-  for (let y = 0; y < height; y++) {
-    fillRowValues(image, y, values);
-    const top = rows.first[y]!;
-    const bottom = rows.second[y]!;
-    const topWeight = rows.firstWeight[y]!;
-    const bottomWeight = rows.secondWeight[y]!;
-    if (top === bottom) {
-      addRow(plan, values, topWeight, blocks, top * BITS, bottomWeight);
-    } else {
-      addRow(plan, values, topWeight, blocks, top * BITS, 0);
-      if (bottomWeight !== 0) addRow(plan, values, bottomWeight, blocks, bottom * BITS, 0);
-    }
-  }
-  return { blocks, pixelsPerBlock: (width / BITS) * (height / BITS) };
-}
-
-/** blockhash-core's `bmvbhashEven`: integer block sums over a whole number of pixels per block. */
-function evenBlocks(image: RawImage): { blocks: Float64Array; pixelsPerBlock: number } {
-  const { width, height } = image;
-  const blockWidth = Math.floor(width / BITS);
-  const blockHeight = Math.floor(height / BITS);
-  const blocks = new Float64Array(BLOCKS);
-  const values = new Float64Array(width);
-  for (let y = 0; y < blockHeight * BITS; y++) {
-    fillRowValues(image, y, values);
-    const rowOffset = Math.floor(y / blockHeight) * BITS;
-    for (let c = 0; c < BITS; c++) {
-      let sum = 0;
-      for (let x = c * blockWidth; x < (c + 1) * blockWidth; x++) sum += values[x]!;
-      blocks[rowOffset + c]! += sum;
-    }
-  }
-  return { blocks, pixelsPerBlock: blockWidth * blockHeight };
 }
 
 /** blockhash-core's thresholding: per band of 4 block rows, 1 where a block is above the band's median. */
@@ -222,8 +191,9 @@ function blocksToHex(blocks: Float64Array, pixelsPerBlock: number): string {
   return hex;
 }
 
+let sharedSummer: BlockSummer | undefined;
+
 export function blockhash(image: RawImage): string {
-  const even = image.width % BITS === 0 && image.height % BITS === 0;
-  const { blocks, pixelsPerBlock } = even ? evenBlocks(image) : preciseBlocks(image);
-  return blocksToHex(blocks, pixelsPerBlock);
+  sharedSummer ??= new BlockSummer();
+  return blocksToHex(sharedSummer.sums(image), (image.width / BITS) * (image.height / BITS));
 }

@@ -10,18 +10,7 @@
  * Addresses and lengths are in bytes. Rows handed to the column functions are padded to a
  * multiple of 16 bytes; the padding lanes compute values nobody reads.
  */
-import { assembleModule, F32, FunctionAssembler, I32, V128, type ValueType } from './wasm-assembler.js';
-
-/** The part of the WebAssembly JS API used here (the project's TypeScript lib has no DOM types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { assembleModule, compileModule, F32, FunctionAssembler, I32, V128, type ValueType, type WasmMemory } from '../../wasm/wasm-assembler.js';
 
 const LUMA_RED = 0.299;
 const LUMA_GREEN = 0.587;
@@ -171,12 +160,7 @@ export interface JaroszKernelExports {
   column_shrink(sums: number, slot: number, out: number, bytes: number, count: number): void;
 }
 
-let compiled: object | undefined;
-
 /** A fresh instance (with its own memory) of the kernel module, compiled once per thread. */
-export function instantiateJaroszKernel(): JaroszKernelExports {
-  compiled ??= new wasm.Module(
-    assembleModule([luma(), boxRows(), columnStep('add'), columnStep('addEmit'), columnStep('slide'), columnStep('shrink')], 16),
-  );
-  return new wasm.Instance(compiled).exports as JaroszKernelExports;
-}
+export const instantiateJaroszKernel = compileModule<JaroszKernelExports>(() =>
+  assembleModule([luma(), boxRows(), columnStep('add'), columnStep('addEmit'), columnStep('slide'), columnStep('shrink')], 16),
+);

@@ -11,9 +11,9 @@ import type { RawImage } from '../../raw-image.js';
 import { boxPhases, ColumnBoxStream, jaroszWindowSize, ROW_BATCH } from '../box-filter.js';
 import { decimationIndices, PDQ_GRID } from '../jarosz-downsample.js';
 import { fillLumaRow } from '../luminance.js';
+import { reserveMemory } from '../../wasm/wasm-assembler.js';
 import { instantiateJaroszKernel, type JaroszKernelExports } from './jarosz-kernel.js';
 
-const PAGE = 65536;
 const ALIGN = 16;
 
 const align = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
@@ -59,7 +59,7 @@ export class WasmDownsampler {
     const rowPhases = boxPhases(width, rowWindow);
     const columnPhases = boxPhases(height, columnWindow);
     const at = layout(width, channels, columnWindow);
-    this.reserve(at.end);
+    reserveMemory(k.memory, at.end);
     const bytes = new Uint8Array(k.memory.buffer);
     const floats = new Float32Array(k.memory.buffer);
     bytes.fill(0, at.sums, at.sums + at.rowBytes);
@@ -131,11 +131,5 @@ export class WasmDownsampler {
       lastColumns.flush(gridRow, 0);
       keepRow();
     }
-  }
-
-  private reserve(bytes: number): void {
-    const memory = this.kernel.memory;
-    const missing = bytes - memory.buffer.byteLength;
-    if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
   }
 }

@@ -2,15 +2,16 @@
  * A small WebAssembly assembler: function bodies written instruction by instruction through
  * `FunctionAssembler`, and `assembleModule` wrapping them into a module that defines and
  * exports its own memory and exports every function by name. It knows only the instructions
- * the PDQ filter kernel needs (i32 control and arithmetic, f32 arithmetic, byte and float
- * loads and stores, and a few 128-bit SIMD f32x4 operations), so the kernel is plain
- * TypeScript with no compiler toolchain and no binary blob in the repository.
+ * the hashing kernels need (i32 control and arithmetic, f32 and f64 arithmetic, byte, integer
+ * and float loads and stores, and a few 128-bit SIMD f32x4 operations), so the kernels are
+ * plain TypeScript with no compiler toolchain and no binary blob in the repository.
  */
 
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValueType = typeof I32 | typeof F32 | typeof V128;
+export type ValueType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 const EMPTY_BLOCK = 0x40;
 const SIMD_PREFIX = 0xfd;
@@ -78,6 +79,54 @@ export class FunctionAssembler {
 
   i32Sub(): this {
     return this.emit(0x6b);
+  }
+
+  i32Mul(): this {
+    return this.emit(0x6c);
+  }
+
+  i32Shl(): this {
+    return this.emit(0x74);
+  }
+
+  i32Eq(): this {
+    return this.emit(0x46);
+  }
+
+  /** `select`: the first operand if the condition (top) is non-zero, else the second. */
+  select(): this {
+    return this.emit(0x1b);
+  }
+
+  f64Add(): this {
+    return this.emit(0xa0);
+  }
+
+  f64Mul(): this {
+    return this.emit(0xa2);
+  }
+
+  f64ConvertI32U(): this {
+    return this.emit(0xb8);
+  }
+
+  loadI32(offset = 0): this {
+    return this.emit(0x28, 2, ...unsignedLeb(offset));
+  }
+
+  loadF64(offset = 0): this {
+    return this.emit(0x2b, 3, ...unsignedLeb(offset));
+  }
+
+  storeF64(offset = 0): this {
+    return this.emit(0x39, 3, ...unsignedLeb(offset));
+  }
+
+  /** Runs `body` when the i32 on top of the stack is non-zero. */
+  when(body: () => void): this {
+    this.emit(0x04, EMPTY_BLOCK);
+    body();
+    return this.emit(0x0b);
   }
 
   i32ShrU(): this {
@@ -206,4 +255,34 @@ export function assembleModule(functions: readonly FunctionAssembler[], initialP
     ...section(7, vector([[...encodeName('memory'), 0x02, 0], ...functions.map((f, i) => [...encodeName(f.name), 0x00, ...unsignedLeb(i)])])),
     ...section(10, vector(functions.map((f) => f.encode()))),
   ]);
+}
+
+/** The part of the WebAssembly JS API used here (the project's TypeScript lib has no DOM types). */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { readonly exports: unknown };
+}
+
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** Compiles assembled bytes once; each call of the answer makes a fresh instance with its own memory. */
+export function compileModule<Exports>(assemble: () => Uint8Array): () => Exports {
+  let compiled: object | undefined;
+  return () => {
+    compiled ??= new wasm.Module(assemble());
+    return new wasm.Instance(compiled).exports as Exports;
+  };
+}
+
+export const WASM_PAGE_BYTES = 65536;
+
+/** Grows `memory` to at least `bytes`. */
+export function reserveMemory(memory: WasmMemory, bytes: number): void {
+  const missing = bytes - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE_BYTES));
 }
