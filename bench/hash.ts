@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const poolResults: { workers: number; rounds: number[]; median: number; perCore: number }[] = [];
   for (const workers of [...new Set([1, cores])]) {
     const pool = new HashPool({ size: workers });
-    await poolRound(pool, photos.slice(0, workers * 4)); // warm-up
+    await poolRound(pool, workload); // warm-up: every worker's JIT, one full round
     const rounds: number[] = [];
     for (let r = 0; r < ROUNDS; r++) rounds.push(await poolRound(pool, workload));
     await pool.close();

@@ -24,7 +24,7 @@ function rowValues(): FunctionAssembler {
     // first byte here, which the `isRgba` factor discards.
     f.get(isRgba).get(src).loadU8(3).i32Eqz().i32Mul();
     f.select();
-    f.f64ConvertI32U().storeF64();
+    f.f64ConvertI32S().storeF64();
     f.get(src).get(channels).i32Add().set(src);
     f.advance(dst, 8);
   });

@@ -73,6 +73,11 @@ export class FunctionAssembler {
     return this.emit(0x43, ...bytes);
   }
 
+  f64Const(value: number): this {
+    const bytes = new Uint8Array(new Float64Array([value]).buffer);
+    return this.emit(0x44, ...bytes);
+  }
+
   i32Add(): this {
     return this.emit(0x6a);
   }
@@ -106,8 +111,20 @@ export class FunctionAssembler {
     return this.emit(0xa2);
   }
 
-  f64ConvertI32U(): this {
-    return this.emit(0xb8);
+  f64Div(): this {
+    return this.emit(0xa3);
+  }
+
+  f64PromoteF32(): this {
+    return this.emit(0xbb);
+  }
+
+  f32DemoteF64(): this {
+    return this.emit(0xb6);
+  }
+
+  f64ConvertI32S(): this {
+    return this.emit(0xb7);
   }
 
   loadI32(offset = 0): this {
@@ -157,8 +174,9 @@ export class FunctionAssembler {
     return this.emit(0x95);
   }
 
-  f32ConvertI32U(): this {
-    return this.emit(0xb3);
+  /** Signed conversion: exact for bytes, and cheaper than the unsigned one on x86. */
+  f32ConvertI32S(): this {
+    return this.emit(0xb2);
   }
 
   /** `i32.load8_u` at the address on the stack plus `offset`. */

@@ -10,7 +10,7 @@
  * Addresses and lengths are in bytes. Rows handed to the column functions are padded to a
  * multiple of 16 bytes; the padding lanes compute values nobody reads.
  */
-import { assembleModule, compileModule, F32, FunctionAssembler, I32, V128, type ValueType, type WasmMemory } from '../../wasm/wasm-assembler.js';
+import { assembleModule, compileModule, F32, F64, FunctionAssembler, I32, V128, type ValueType, type WasmMemory } from '../../wasm/wasm-assembler.js';
 
 const LUMA_RED = 0.299;
 const LUMA_GREEN = 0.587;
@@ -22,10 +22,10 @@ function luma(): FunctionAssembler {
   const [src, channels, count, dst] = [0, 1, 2, 3];
   f.repeat(count, () => {
     f.get(dst);
-    f.f32Const(LUMA_RED).get(src).loadU8(0).f32ConvertI32U().f32Mul();
-    f.f32Const(LUMA_GREEN).get(src).loadU8(1).f32ConvertI32U().f32Mul();
+    f.f32Const(LUMA_RED).get(src).loadU8(0).f32ConvertI32S().f32Mul();
+    f.f32Const(LUMA_GREEN).get(src).loadU8(1).f32ConvertI32S().f32Mul();
     f.f32Add();
-    f.f32Const(LUMA_BLUE).get(src).loadU8(2).f32ConvertI32U().f32Mul();
+    f.f32Const(LUMA_BLUE).get(src).loadU8(2).f32ConvertI32S().f32Mul();
     f.f32Add();
     f.storeF32();
     f.get(src).get(channels).i32Add().set(src);
@@ -76,6 +76,15 @@ function boxRows(): FunctionAssembler {
       f.get(sums[lane]!).get(count).f32Div().storeF32();
     }
   };
+  // Full window: sum · (1/count) in double, rounded to float — equal to the float division
+  // (see `../box-filter.ts`) and several times cheaper.
+  const inverse = f.local(F64);
+  const writeOutScaled = (): void => {
+    for (let lane = 0; lane < 4; lane++) {
+      address(out, lane);
+      f.get(sums[lane]!).f64PromoteF32().get(inverse).f64Mul().f32DemoteF64().storeF32();
+    }
+  };
 
   f.repeat(lead, () => {
     addRight();
@@ -88,10 +97,12 @@ function boxRows(): FunctionAssembler {
     writeOut();
     f.advance(right, 4).advance(out, 4);
   });
+  f.get(count).f64PromoteF32().set(inverse);
+  f.f64Const(1).get(inverse).f64Div().set(inverse);
   f.repeat(slide, () => {
     addRight();
     subtractLeft();
-    writeOut();
+    writeOutScaled();
     f.advance(right, 4).advance(left, 4).advance(out, 4);
   });
   f.repeat(shrink, () => {
