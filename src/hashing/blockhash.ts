@@ -19,7 +19,7 @@ import { BLOCK_COLUMNS, type BlockhashKernelExports, instantiateBlockhashKernel 
 import type { RawImage } from './raw-image.js';
 import { reserveMemory } from './wasm/wasm-assembler.js';
 
-export const BLOCKHASH_BITS_PER_SIDE = 16;
+/** Blocks per side: 16 × 16 blocks, 256 bits. */
 const BITS = BLOCK_COLUMNS;
 const BLOCKS = BITS * BITS;
 

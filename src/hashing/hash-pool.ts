@@ -2,7 +2,9 @@
  * A pool of hashing worker threads (`hash-worker`), one per core by default, so that many files
  * are decoded and hashed in parallel. Requests queue in order and go to the next idle worker;
  * each promise settles with that file's hashes or its coded error. A worker that dies (e.g. out
- * of memory) fails only its current file with `ERR_INTERNAL` and is replaced.
+ * of memory) fails only its current file with `ERR_INTERNAL` and is replaced — unless workers
+ * keep dying without answering anything, when the pool fails what is queued instead of
+ * restarting them forever.
  */
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -11,6 +13,9 @@ import { startWorker } from '../runtime/worker-script.js';
 import { fromWireError, type HashReply, type HashRequest } from './hash-messages.js';
 import type { ResolvedHashOptions } from './hash-options.js';
 import type { ImageHashes } from './image-hasher.js';
+
+/** Worker deaths without a single answer in between after which the pool gives up. */
+const MAX_DEATHS_IN_A_ROW = 3;
 
 interface PendingTask {
   readonly request: HashRequest;
@@ -34,6 +39,7 @@ export class HashPool {
   private readonly queue: PendingTask[] = [];
   private nextId = 1;
   private closed = false;
+  private deathsInARow = 0;
 
   constructor(options: HashPoolOptions = {}) {
     const size = options.size ?? availableParallelism();
@@ -78,6 +84,7 @@ export class HashPool {
       const task = slot.task;
       if (task === undefined || task.request.id !== reply.id) return;
       slot.task = undefined;
+      this.deathsInARow = 0;
       if ('error' in reply) task.reject(fromWireError(reply.error));
       else task.resolve(reply.result);
       this.dispatch();
@@ -87,6 +94,13 @@ export class HashPool {
       const task = slot.task;
       slot.task = undefined;
       task?.reject(new OperationError('ERR_INTERNAL', `The hashing worker stopped while hashing ${task.request.path}: ${reason}`));
+      if (++this.deathsInARow > MAX_DEATHS_IN_A_ROW) {
+        // Workers die without finishing anything: they cannot start here. Fail what is queued.
+        this.closed = true;
+        const error = new OperationError('ERR_INTERNAL', `The hashing workers keep stopping (${reason})`);
+        for (const queued of this.queue.splice(0)) queued.reject(error);
+        return;
+      }
       slot.worker = startWorker(import.meta.url, 'hash-worker');
       this.listen(slot);
       this.dispatch();

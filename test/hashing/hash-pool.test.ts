@@ -39,6 +39,22 @@ describe('HashPool', () => {
     await expect(pool.hash(FILES[0]!, resolveHashOptions())).rejects.toMatchObject({ code: 'ERR_UNAVAILABLE' });
   });
 
+  it('fails only the running file when its worker dies, and goes on with a new worker', async () => {
+    const pool = new HashPool({ size: 1 });
+    try {
+      const options = resolveHashOptions();
+      await pool.hash(FILES[0]!, options); // the worker is up
+      const running = pool.hash(`${PDQ_DIR}bridge-mods/aaa-orig.jpg`, options); // large: still running when killed
+      // White-box: kill the worker thread mid-task, as an out-of-memory abort would.
+      const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+      await slots[0]!.worker.terminate();
+      await expect(running).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+      expect(await pool.hash(FILES[2]!, options)).toEqual(await hashImage(FILES[2]!));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('refuses a pool size that is not a positive integer', () => {
     expect(() => new HashPool({ size: 0 })).toThrow(expect.objectContaining({ code: 'ERR_VALIDATION' }) as Error);
   });
