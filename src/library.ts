@@ -1,12 +1,15 @@
 /**
- * The public library (`import … from "signalbank"`, SPEC §7): signal types and hash helpers,
- * the error hierarchy, and — as the parts land — local hashing, the Hamming index and the
- * request-signing client.
+ * The public library (`import … from "signalbank"`, SPEC §7): local hashing (`hashImage`), signal
+ * types and hash helpers, the error hierarchy, the request signer and the API client.
  */
 export * from './errors.js';
 export type { SignalType, SignalTypeName } from './signals/signal-type.js';
 export { getSignalType, isSignalTypeName, SIGNAL_TYPES, SIGNAL_TYPE_NAMES } from './signals/registry.js';
 export { hammingDistanceHex } from './signals/hex.js';
+export { hashImage } from './hashing/hash-image.js';
+export type { HashImageOptions, HashType } from './hashing/hash-options.js';
+export type { ImageHashes } from './hashing/image-hasher.js';
+export type { PdqDihedralHashes, PdqResult } from './hashing/pdq/pdq-hasher.js';
 export { signRequest, signingKeyFromJwk, loadSigningKey } from './client/sign-request.js';
 export type { SigningKey, RequestToSign, SignOptions } from './client/sign-request.js';
 export { SignalbankClient, errorFromAnswer, withQuery } from './client/signalbank-client.js';

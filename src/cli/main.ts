@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as auditCommand from './commands/audit.js';
 import * as backupCommand from './commands/backup.js';
+import * as hashCommand from './commands/hash.js';
 import * as initCommand from './commands/init.js';
 import * as keyCommand from './commands/key.js';
 import * as keygenCommand from './commands/keygen.js';
@@ -20,7 +21,17 @@ export interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [initCommand, keygenCommand, memberCommand, keyCommand, submitCommand, matchCommand, auditCommand, backupCommand];
+const COMMANDS: readonly CommandModule[] = [
+  hashCommand,
+  initCommand,
+  keygenCommand,
+  memberCommand,
+  keyCommand,
+  submitCommand,
+  matchCommand,
+  auditCommand,
+  backupCommand,
+];
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
