@@ -17,6 +17,7 @@ import { CLOCK_SKEW_SECONDS } from '../auth/request-token.js';
 import { RequestVerifier } from '../auth/verify-signed-request.js';
 import type { Config } from '../config.js';
 import { LimitError, InputError, type SignalbankError } from '../errors.js';
+import { BackgroundUpkeep } from '../store/sqlite/background-upkeep.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { createApp } from './app.js';
 import { createMetrics } from './metrics.js';
@@ -121,6 +122,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 
     checkpoints.start();
     matchCounter.start();
+    const upkeep = config.dbPath === ':memory:' ? undefined : BackgroundUpkeep.start(store.db, { logger });
     const pruneTimer = setInterval(() => {
       store.pruneJtis(Math.floor(clock() / 1000) - CLOCK_SKEW_SECONDS).catch((error: unknown) => logger.error({ err: error }, 'pruning jtis failed'));
     }, JTI_PRUNE_INTERVAL_MS);
@@ -137,6 +139,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
         await closed;
         clearTimeout(grace);
+        await upkeep?.stop();
         await matchCounter.stop().catch((error: unknown) => logger.error({ err: error }, 'writing match counts failed'));
         await checkpoints.stop().catch((error: unknown) => logger.error({ err: error }, 'the last checkpoint failed'));
         await store.close();

@@ -7,20 +7,57 @@
 import { InputError } from '../errors.js';
 
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InputError('ERR_VALIDATION', 'Canonical JSON has no form for NaN or Infinity');
-    return JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new InputError('ERR_VALIDATION', 'Canonical JSON has no form for NaN or Infinity');
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return `[${value.map((item: unknown) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+      const record = value as Record<string, unknown>;
+      const members: string[] = [];
+      for (const key of Object.keys(record).sort(compareUtf16)) {
+        if (record[key] !== undefined) members.push(`${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+      }
+      return `{${members.join(',')}}`;
+    }
+    default:
+      throw new InputError('ERR_VALIDATION', `Canonical JSON has no form for a ${typeof value}`);
   }
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
-  if (typeof value === 'object') {
-    const members = Object.keys(value)
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .sort(compareUtf16)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${members.join(',')}}`;
+}
+
+/** The shape of an audit entry, as far as its canonical form needs. */
+export interface CanonicalEntry {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: string;
+  readonly kid: string | null;
+  readonly action: string;
+  readonly subject: string;
+  readonly data: Record<string, unknown>;
+  readonly proof: string | null;
+}
+
+let lastProof: string | null = null;
+let lastProofJson = 'null';
+
+/**
+ * `canonicalJson(entry)` for an audit entry, its members already in canonical order. The entries
+ * of one request share its proof, so the proof's serialisation is reused from one to the next.
+ */
+export function canonicalEntryJson(entry: CanonicalEntry): string {
+  const s = JSON.stringify;
+  if (entry.proof !== lastProof) {
+    lastProof = entry.proof;
+    lastProofJson = s(entry.proof);
   }
-  throw new InputError('ERR_VALIDATION', `Canonical JSON has no form for a ${typeof value}`);
+  return (
+    `{"action":${s(entry.action)},"actor":${s(entry.actor)},"at":${s(entry.at)},"data":${canonicalJson(entry.data)},` +
+    `"kid":${s(entry.kid)},"proof":${lastProofJson},"seq":${canonicalJson(entry.seq)},"subject":${s(entry.subject)}}`
+  );
 }
 
 /** Orders strings by UTF-16 code units (not by code points or locale), as RFC 8785 §3.2.3 asks. */

@@ -10,14 +10,19 @@ import { createHash } from 'node:crypto';
 export type Digest = Buffer;
 
 const LEAF_PREFIX = Buffer.from([0]);
-const NODE_PREFIX = Buffer.from([1]);
 
+// One update() per hash: each call into the hash costs more than hashing a few hundred bytes.
 export function leafHash(data: Uint8Array | string): Digest {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  const bytes = typeof data === 'string' ? `\u0000${data}` : Buffer.concat([LEAF_PREFIX, data]);
+  return createHash('sha256').update(bytes).digest();
 }
 
+const nodeInput = Buffer.alloc(65, 1);
+
 export function nodeHash(left: Uint8Array, right: Uint8Array): Digest {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 33);
+  return createHash('sha256').update(nodeInput).digest();
 }
 
 /** The root of the empty tree: SHA-256 of nothing. */
@@ -64,6 +69,10 @@ export class MerkleFrontier {
 
   get size(): number {
     return this.count;
+  }
+
+  clone(): MerkleFrontier {
+    return new MerkleFrontier(this.count, this.roots);
   }
 
   /** Appends a leaf hash; answers the subtrees it completed, the leaf itself (level 0) first. */

@@ -91,16 +91,21 @@ class ProofChecker {
   private readonly keys = new Map<string, KnownKey>();
   private lastProof: string | undefined;
   private lastResult: { claims: RequestClaims } | { error: string } | undefined;
+  /** Still in the leading run of unsigned operator entries that `init` writes. */
+  private inInit = true;
   signedRequests = 0;
 
   async check(entry: AuditEntry): Promise<string | undefined> {
+    if (entry.proof !== null) this.inInit = false;
     const problem = entry.proof === null ? this.checkUnsigned(entry) : await this.checkSigned(entry, entry.proof);
     this.learn(entry);
     return problem;
   }
 
+  /** Only `init` acts without a member's signature: it writes the first entries (the first admin and its key). */
   private checkUnsigned(entry: AuditEntry): string | undefined {
     if (entry.actor !== 'operator' || entry.kid !== null) return `an entry by ${entry.actor} carries no request signature`;
+    if (!this.inInit) return `an unsigned operator entry (${entry.action}) after initialisation: no member asked for it`;
     return undefined;
   }
 

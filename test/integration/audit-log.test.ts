@@ -180,7 +180,7 @@ describe('audit verify catches tampering with the database file', () => {
     [
       'an entry inserted at the end',
       (db) => db.prepare("INSERT INTO audit_entries (seq, at, actor, kid, action, subject, data) SELECT max(seq) + 1, '2026-01-01T00:00:00.000Z', 'operator', NULL, 'member.update', 'bob', '{\"status\":\"suspended\"}' FROM audit_entries").run(),
-      ['inserted@LAST'],
+      ['signature@LAST'],
     ],
     [
       'an entry inserted in the middle, the rest renumbered',
@@ -224,7 +224,8 @@ describe('audit verify catches tampering with the database file', () => {
     await w.t.service.close();
     tamper(w, (db) => {
       db.prepare("UPDATE audit_entries SET data = json_set(data, '$.labels', json('[\"self_harm\"]')) WHERE seq = 9").run();
-      db.exec('DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes; DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;');
+      db.exec(`DROP TRIGGER audit_leaf_chunks_no_delete; DELETE FROM audit_leaf_chunks; DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;
+        DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;`);
     });
     SqliteStore.open({ path: w.t.dbPath }).db.close(); // reopening rebuilds the tree from the rewritten entries
     await w.t.restart();

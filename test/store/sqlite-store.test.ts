@@ -94,11 +94,12 @@ describe('sqlite audit tree upkeep', () => {
     const path = join(dir, 'bank.db');
     const store = SqliteStore.open({ path });
     const system = { actor: 'system', kid: null, proof: null };
-    for (const id of ['one', 'two', 'three', 'four', 'five']) await store.createMember({ id, name: id, roles: [] }, system);
+    for (let i = 0; i < 53; i++) await store.createMember({ id: `member-${i}`, name: `${i}`, roles: [] }, system);
     const head = await store.auditTreeHead();
-    expect(head.treeSize).toBe(5);
-    // As if the database predated the tree: drop every subtree.
-    store.db.exec('DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;');
+    expect(head.treeSize).toBe(53);
+    expect((store.db.prepare('SELECT count(*) AS n FROM audit_leaf_chunks').get() as { n: number }).n).toBe(3);
+    // As if the database predated the tree: drop every recorded leaf and subtree.
+    store.db.exec('DROP TRIGGER audit_leaf_chunks_no_delete; DELETE FROM audit_leaf_chunks; DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;');
     await store.close();
     const reopened = SqliteStore.open({ path });
     expect(await reopened.auditTreeHead()).toEqual(head);

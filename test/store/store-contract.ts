@@ -303,6 +303,31 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         expect(await codeOf(store.auditConsistencyProof(1, head.treeSize + 1))).toBe('ERR_VALIDATION');
       });
 
+      it('answers roots and proofs for every tree size across recorded chunks and the open tail', async () => {
+        for (let i = 0; i < 66; i++) await store.createMember({ id: `extra-${i}`, name: `${i}`, roles: [] }, origin('admin'));
+        const entries = await store.listAuditEntries({ limit: 1000 });
+        const leaves = entries.map((e) => leafHash(canonicalJson(e)));
+        const head = await store.auditTreeHead();
+        expect(head.treeSize).toBe(entries.length);
+        const hex = (list: string[]) => list.map((x) => Buffer.from(x, 'hex'));
+        const roots: string[] = [];
+        const frontier = new MerkleFrontier();
+        for (const leaf of leaves) {
+          frontier.append(leaf);
+          roots.push(frontier.root().toString('hex'));
+        }
+        expect(head.rootHash).toBe(roots.at(-1));
+        for (let size = 1; size <= entries.length; size += 3) {
+          expect(await store.auditRootAt(size)).toBe(roots[size - 1]);
+          const proof = await store.auditConsistencyProof(size, entries.length);
+          expect(verifyConsistency(size, entries.length, hex(proof), Buffer.from(roots[size - 1]!, 'hex'), Buffer.from(head.rootHash, 'hex'))).toBe(true);
+          const inclusion = await store.auditInclusionProof(size, entries.length);
+          expect(inclusion.leafHash).toBe(leaves[size - 1]!.toString('hex'));
+          expect(verifyInclusion(leaves[size - 1]!, size - 1, entries.length, hex(inclusion.proof), Buffer.from(head.rootHash, 'hex'))).toBe(true);
+        }
+        expect((await store.auditLeaves(0, 1000)).map((l) => l.hash)).toEqual(leaves.map((l) => l.toString('hex')));
+      });
+
       it('filters entries by member, action and time', async () => {
         await store.submitSignals('alpha', [item()], origin('alpha'));
         h.tick(60_000);

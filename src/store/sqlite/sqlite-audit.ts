@@ -1,20 +1,28 @@
 /**
- * The signal log in SQLite (SPEC §5): appends audit entries `{seq, at, actor, kid, action,
- * subject, data, proof}` inside the caller's transaction and, in that same transaction, the
- * entry's RFC 6962 leaf hash (over its RFC 8785 canonical JSON, exactly as it is served) and
- * every perfect subtree the leaf completes — O(log n) per entry, never a rebuild. It answers
- * entries with filters, the tree head, stored leaves, inclusion and consistency proofs, and
- * keeps signed checkpoints and the log's public keys. A request's JWS is stored once however
- * many entries it made. Entries, subtrees and checkpoints refuse UPDATE and DELETE.
+ * The signal log in SQLite (SPEC §5). Audit entries `{seq, at, actor, kid, action, subject, data,
+ * proof}` are appended inside the caller's transaction — a change and its entry commit together;
+ * a request's JWS is stored once however many entries it made.
+ *
+ * The RFC 6962 tree over the entries (leaf = SHA-256(0x00 ‖ RFC 8785 canonical JSON of the entry
+ * as served)) is recorded by `catchUp`, incrementally and in order: the leaf hashes of each
+ * complete run of 16 entries in one chunk row, and every perfect subtree of 16 leaves or more as
+ * it completes — from a cached frontier, never a rebuild, one write per 16 entries. A background
+ * worker (src/store/sqlite/upkeep-worker.ts) runs it moments after commits, off the request path; every
+ * read of the tree runs it first, and composes the last, incomplete chunk from its entries, so
+ * heads and proofs always cover every committed entry. Entries, chunks, subtrees and checkpoints
+ * refuse UPDATE and DELETE.
  */
-import { canonicalJson } from '../../audit/canonical-json.js';
+import { canonicalEntryJson } from '../../audit/canonical-json.js';
 import {
   consistencyProof,
   frontierPositions,
   inclusionProof,
   leafHash,
   MerkleFrontier,
+  nodeHash,
+  rangeHash,
   type Digest,
+  type SubtreeNode,
 } from '../../audit/merkle-tree.js';
 import { InputError, OperationError } from '../../errors.js';
 import type { AuditEntry, AuditEntryFilter, AuditOrigin, Checkpoint, LogKeyRecord, TreeHead } from '../store.js';
@@ -39,22 +47,46 @@ const toEntry = (row: EntryRow): AuditEntry => ({ ...row, data: JSON.parse(row.d
 
 /** The leaf hash of an entry: SHA-256(0x00 ‖ canonical JSON of the entry as served). */
 export function auditLeafHash(entry: AuditEntry): Digest {
-  return leafHash(canonicalJson(entry));
+  return leafHash(canonicalEntryJson(entry));
+}
+
+/** Leaves per recorded chunk (a perfect subtree of level 4). */
+const CHUNK_LEVEL = 4;
+const CHUNK = 2 ** CHUNK_LEVEL;
+/** Chunks recorded per write transaction by `catchUp`, so that other writers wait only briefly. */
+const CATCH_UP_CHUNKS = 64;
+
+/** The root of a perfect subtree from its leaves (a power of two of them). */
+function perfectRoot(leaves: readonly Digest[]): Digest {
+  let level = [...leaves];
+  while (level.length > 1) {
+    const next: Digest[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!));
+    level = next;
+  }
+  return level[0]!;
 }
 
 export class SqliteAuditLog {
   private readonly q;
+  /** The frontier of chunk roots at the number of chunks last seen; reloaded when another connection moved it. */
+  private chunkFrontier: MerkleFrontier | undefined;
 
-  constructor(private readonly db: SqliteDatabase) {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly enabled = true,
+  ) {
     this.q = {
       insertProof: db.prepare<[string]>('INSERT INTO audit_proofs (jws) VALUES (?)'),
       insertEntry: db.prepare<[number, string, string, string | null, string, string, string, number | null]>(
         'INSERT INTO audit_entries (seq, at, actor, kid, action, subject, data, proof_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      insertNode: db.prepare<[number, number, Buffer]>('INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      maxSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM audit_entries'),
+      insertChunk: db.prepare<[number, Buffer]>('INSERT OR IGNORE INTO audit_leaf_chunks (chunk, leaves) VALUES (?, ?)'),
+      chunk: db.prepare<[number], { leaves: Buffer }>('SELECT leaves FROM audit_leaf_chunks WHERE chunk = ?'),
+      chunkCount: db.prepare<[], { n: number | null }>('SELECT max(chunk) + 1 AS n FROM audit_leaf_chunks'),
+      insertNode: db.prepare<[number, number, Buffer]>('INSERT OR IGNORE INTO audit_tree_nodes (level, idx, hash) VALUES (?, ?, ?)'),
       node: db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM audit_tree_nodes WHERE level = ? AND idx = ?'),
-      treeSize: db.prepare<[], { size: number | null }>('SELECT max(idx) + 1 AS size FROM audit_tree_nodes WHERE level = 0'),
-      leaves: db.prepare<[number, number], { idx: number; hash: Buffer }>('SELECT idx, hash FROM audit_tree_nodes WHERE level = 0 AND idx >= ? ORDER BY idx LIMIT ?'),
       entriesAfter: db.prepare<[number, number], EntryRow>(`SELECT e.seq, e.at, e.actor, e.kid, e.action, e.subject, e.data, p.jws AS proof
         FROM audit_entries e LEFT JOIN audit_proofs p ON p.id = e.proof_id WHERE e.seq > ? ORDER BY e.seq LIMIT ?`),
       insertCheckpoint: db.prepare<[number, string, string, string]>('INSERT OR IGNORE INTO audit_checkpoints (tree_size, root_hash, timestamp, signature) VALUES (?, ?, ?, ?)'),
@@ -69,39 +101,59 @@ export class SqliteAuditLog {
   /** An appender for one transaction on behalf of `origin`; call inside that transaction. */
   appender(origin: AuditOrigin): AuditAppender {
     let proofId: number | null | undefined;
-    let frontier: MerkleFrontier | undefined;
+    let seq: number | undefined;
     return {
       append: (action, subject, data, at) => {
+        if (!this.enabled) return;
         if (proofId === undefined) proofId = origin.proof === null ? null : Number(this.q.insertProof.run(origin.proof).lastInsertRowid);
-        frontier ??= this.loadFrontier();
-        const entry: AuditEntry = { seq: frontier.size + 1, at, actor: origin.actor, kid: origin.kid, action, subject, data, proof: origin.proof };
-        this.q.insertEntry.run(entry.seq, at, origin.actor, origin.kid, action, subject, JSON.stringify(data), proofId);
-        for (const node of frontier.append(auditLeafHash(entry))) this.q.insertNode.run(node.level, node.index, node.hash);
+        seq = (seq ?? this.q.maxSeq.get()?.seq ?? 0) + 1;
+        this.q.insertEntry.run(seq, at, origin.actor, origin.kid, action, subject, JSON.stringify(data), proofId);
       },
     };
   }
 
+  /** True when a whole chunk of entries waits to be recorded in the tree. */
+  isBehind(): boolean {
+    return (this.q.maxSeq.get()?.seq ?? 0) >= (this.chunkCount() + 1) * CHUNK;
+  }
+
   /**
-   * Hashes entries that have no leaf yet (a database from before the tree existed), in order.
-   * Answers how many were added. Stops at a gap: a log with a missing entry is left for
-   * `audit verify` to report rather than papered over.
+   * Records every complete chunk of entries the tree does not hold yet, in order; answers how
+   * many entries. Hashing happens outside the write transaction, which checks that no other
+   * connection moved the tree meanwhile (else it starts over). Stops at a gap in the entries: a
+   * log with a missing entry is left for `audit verify` to report, never papered over.
    */
   catchUp(): number {
-    return this.db
-      .transaction(() => {
-        const frontier = this.loadFrontier();
-        let added = 0;
-        for (;;) {
-          const rows = this.q.entriesAfter.all(frontier.size, 10_000);
-          if (rows.length === 0) return added;
-          for (const row of rows) {
-            if (row.seq !== frontier.size + 1) return added;
-            for (const node of frontier.append(auditLeafHash(toEntry(row)))) this.q.insertNode.run(node.level, node.index, node.hash);
-            added++;
-          }
-        }
-      })
-      .immediate();
+    let added = 0;
+    for (;;) {
+      const chunks = this.chunkCount();
+      const rows = this.q.entriesAfter.all(chunks * CHUNK, CATCH_UP_CHUNKS * CHUNK);
+      let contiguous = 0;
+      while (contiguous < rows.length && rows[contiguous]!.seq === chunks * CHUNK + contiguous + 1) contiguous++;
+      const complete = Math.floor(contiguous / CHUNK);
+      if (complete === 0) return added;
+      const frontier = this.chunkFrontierAt(chunks);
+      const chunkRows: [number, Buffer][] = [];
+      const nodes: SubtreeNode[] = [];
+      for (let c = 0; c < complete; c++) {
+        const leaves = rows.slice(c * CHUNK, (c + 1) * CHUNK).map((row) => auditLeafHash(toEntry(row)));
+        chunkRows.push([chunks + c, Buffer.concat(leaves)]);
+        for (const node of frontier.append(perfectRoot(leaves))) nodes.push({ level: node.level + CHUNK_LEVEL, index: node.index, hash: node.hash });
+      }
+      const written = this.db
+        .transaction(() => {
+          if (this.chunkCount() !== chunks) return false;
+          for (const [chunk, leaves] of chunkRows) this.q.insertChunk.run(chunk, leaves);
+          for (const node of nodes) this.q.insertNode.run(node.level, node.index, node.hash);
+          return true;
+        })
+        .immediate();
+      if (written) {
+        this.chunkFrontier = frontier;
+        added += complete * CHUNK;
+      }
+      if (written && contiguous < CATCH_UP_CHUNKS * CHUNK) return added;
+    }
   }
 
   list(filter: AuditEntryFilter): AuditEntry[] {
@@ -133,34 +185,35 @@ export class SqliteAuditLog {
   }
 
   head(): TreeHead {
-    const frontier = this.loadFrontier();
-    return { treeSize: frontier.size, rootHash: frontier.root().toString('hex') };
+    const view = this.view();
+    const frontier = new MerkleFrontier(view.treeSize, frontierPositions(view.treeSize).map((p) => view.read(p.level, p.index)));
+    return { treeSize: view.treeSize, rootHash: frontier.root().toString('hex') };
   }
 
-  /** Stored leaf hashes of entries with `seq > afterSeq`. */
+  /** Recorded leaf hashes of entries with `seq > afterSeq` (the last, incomplete chunk composed from its entries). */
   leaves(afterSeq: number, limit: number): { seq: number; hash: string }[] {
-    return this.q.leaves.all(afterSeq, limit).map((row) => ({ seq: row.idx + 1, hash: row.hash.toString('hex') }));
+    const view = this.view();
+    const out: { seq: number; hash: string }[] = [];
+    for (let seq = afterSeq + 1; seq <= view.treeSize && out.length < limit; seq++) out.push({ seq, hash: view.read(0, seq - 1).toString('hex') });
+    return out;
   }
 
   inclusionProof(seq: number, treeSize: number): { leafHash: string; proof: string[] } {
-    this.checkSize(treeSize);
+    const view = this.view(treeSize);
     if (!Number.isInteger(seq) || seq < 1 || seq > treeSize) throw new InputError('ERR_VALIDATION', `seq must be 1–${treeSize}`);
-    const read = this.reader();
-    return { leafHash: read(0, seq - 1).toString('hex'), proof: inclusionProof(read, seq - 1, treeSize).map((h) => h.toString('hex')) };
+    return { leafHash: view.read(0, seq - 1).toString('hex'), proof: inclusionProof(view.read, seq - 1, treeSize).map((h) => h.toString('hex')) };
   }
 
   consistencyProof(from: number, to: number): string[] {
-    this.checkSize(to);
+    const view = this.view(to);
     if (!Number.isInteger(from) || from < 1 || from > to) throw new InputError('ERR_VALIDATION', `from must be 1–${to}`);
-    return consistencyProof(this.reader(), from, to).map((h) => h.toString('hex'));
+    return consistencyProof(view.read, from, to).map((h) => h.toString('hex'));
   }
 
   /** The root of the tree of the first `treeSize` entries. */
   rootAt(treeSize: number): string {
-    this.checkSize(treeSize);
-    const read = this.reader();
-    const frontier = new MerkleFrontier(treeSize, frontierPositions(treeSize).map((p) => read(p.level, p.index)));
-    return frontier.root().toString('hex');
+    const view = this.view(treeSize);
+    return rangeHash(view.read, 0, treeSize).toString('hex');
   }
 
   saveCheckpoint(checkpoint: Checkpoint): void {
@@ -180,22 +233,64 @@ export class SqliteAuditLog {
     this.q.insertLogKey.run(key.kid, JSON.stringify(key.publicJwk), key.createdAt);
   }
 
-  private checkSize(treeSize: number): void {
-    const size = this.loadFrontier().size;
-    if (!Number.isInteger(treeSize) || treeSize < 1 || treeSize > size) throw new InputError('ERR_VALIDATION', `treeSize must be 1–${size}`);
+  private chunkCount(): number {
+    return this.q.chunkCount.get()?.n ?? 0;
   }
 
-  private reader(): (level: number, index: number) => Digest {
-    return (level, index) => {
-      const row = this.q.node.get(level, index);
-      if (!row) throw new OperationError('ERR_INTERNAL', `The audit tree lacks subtree ${level}/${index}`);
-      return row.hash;
+  /** A copy of the frontier of chunk roots after `chunks` chunks (cached; else read from the stored subtrees). */
+  private chunkFrontierAt(chunks: number): MerkleFrontier {
+    if (this.chunkFrontier?.size !== chunks) {
+      const read = (level: number, index: number) => this.storedNode(level + CHUNK_LEVEL, index);
+      this.chunkFrontier = new MerkleFrontier(chunks, frontierPositions(chunks).map((p) => read(p.level, p.index)));
+    }
+    return this.chunkFrontier.clone();
+  }
+
+  private storedNode(level: number, index: number): Digest {
+    const row = this.q.node.get(level, index);
+    if (!row) throw new OperationError('ERR_INTERNAL', `The audit tree lacks subtree ${level}/${index}`);
+    return row.hash;
+  }
+
+  /**
+   * The tree as it stands after catching up: its size (every contiguous entry) and a reader of
+   * any perfect subtree — stored from level 4 up, composed from a chunk's leaves below, the last
+   * chunk's leaves hashed from its entries. `treeSize`, when given, must not exceed it.
+   */
+  private view(treeSize?: number): { treeSize: number; read: (level: number, index: number) => Digest } {
+    this.catchUp();
+    const recorded = this.chunkCount() * CHUNK;
+    const tail = this.q.entriesAfter.all(recorded, CHUNK);
+    let contiguous = 0;
+    while (contiguous < tail.length && tail[contiguous]!.seq === recorded + contiguous + 1) contiguous++;
+    const tailLeaves = tail.slice(0, contiguous).map((row) => auditLeafHash(toEntry(row)));
+    const size = recorded + contiguous;
+    if (treeSize !== undefined && (!Number.isInteger(treeSize) || treeSize < 1 || treeSize > size)) {
+      throw new InputError('ERR_VALIDATION', `treeSize must be 1–${size}`);
+    }
+    const chunkLeaves = new Map<number, Digest[]>();
+    const leavesOf = (chunk: number): Digest[] => {
+      let leaves = chunkLeaves.get(chunk);
+      if (!leaves) {
+        if (chunk * CHUNK >= recorded) leaves = tailLeaves;
+        else {
+          const blob = this.q.chunk.get(chunk)?.leaves;
+          if (!blob) throw new OperationError('ERR_INTERNAL', `The audit tree lacks leaf chunk ${chunk}`);
+          leaves = Array.from({ length: CHUNK }, (_, i) => blob.subarray(i * 32, i * 32 + 32));
+        }
+        chunkLeaves.set(chunk, leaves);
+      }
+      return leaves;
     };
-  }
-
-  private loadFrontier(): MerkleFrontier {
-    const size = this.q.treeSize.get()?.size ?? 0;
-    const read = this.reader();
-    return new MerkleFrontier(size, frontierPositions(size).map((p) => read(p.level, p.index)));
+    const read = (level: number, index: number): Digest => {
+      if (level >= CHUNK_LEVEL) return this.storedNode(level, index);
+      const first = index * 2 ** level;
+      const leaves = leavesOf(Math.floor(first / CHUNK));
+      const offset = first % CHUNK;
+      const slice = leaves.slice(offset, offset + 2 ** level);
+      if (slice.length !== 2 ** level) throw new OperationError('ERR_INTERNAL', `The audit tree lacks subtree ${level}/${index}`);
+      return perfectRoot(slice);
+    };
+    return { treeSize: size, read };
   }
 }

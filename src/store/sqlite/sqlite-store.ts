@@ -45,6 +45,11 @@ export interface SqliteStoreOptions {
   readonly migrate?: boolean;
   /** Milliseconds since the epoch; tests freeze it. */
   readonly clock?: () => number;
+  /**
+   * Benchmarks only (`bench/audit.ts` measures what the signal log costs): false appends no audit
+   * entries at all. Never set by the service.
+   */
+  readonly appendAuditEntries?: boolean;
 }
 
 export class SqliteStore implements Store {
@@ -57,11 +62,11 @@ export class SqliteStore implements Store {
   private readonly signals: SqliteSignals;
   private closed = false;
 
-  private constructor(db: SqliteDatabase, schemaVersion: number, clock: () => number) {
+  private constructor(db: SqliteDatabase, schemaVersion: number, clock: () => number, appendAuditEntries: boolean) {
     this.db = db;
     this.schemaVersion = schemaVersion;
     const now = (): string => new Date(clock()).toISOString();
-    this.audit = new SqliteAuditLog(db);
+    this.audit = new SqliteAuditLog(db, appendAuditEntries);
     this.report = new SqliteAuditReport(db);
     this.members = new SqliteMembers(db, this.audit, now);
     this.signals = new SqliteSignals(db, this.audit, now);
@@ -71,7 +76,7 @@ export class SqliteStore implements Store {
     const db = openDatabase(options.path);
     try {
       const { version } = migrate(db, readMigrations(), options.migrate ?? true);
-      const store = new SqliteStore(db, version, options.clock ?? Date.now);
+      const store = new SqliteStore(db, version, options.clock ?? Date.now, options.appendAuditEntries ?? true);
       store.audit.catchUp();
       return store;
     } catch (error) {
