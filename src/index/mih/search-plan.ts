@@ -1,0 +1,90 @@
+/**
+ * When the multi-index tables beat the linear scan, per radius, for one set of tables. The cost
+ * model counts nanoseconds: a probe (one bucket lookup, usually a cache miss), a candidate (a
+ * posting read plus a gather of its hash for verification) and a scanned slot. For each radius
+ * the plan knows the exact number of probes and the expected number of candidates for uniformly
+ * spread hashes; it uses the tables only where that is cheaper than scanning every indexed slot.
+ * Clustered data can make buckets far fuller than expected, so the plan also gives a candidate
+ * budget: a query whose probed buckets hold more than that is answered by the scan instead.
+ *
+ * `strategy: 'tables'` uses the tables whenever the probe balls allow it and never falls back;
+ * it exists so that tests can check the tables at every radius on small data.
+ */
+import { MAX_DISTANCE } from '../index-input.js';
+import { probeBall, type ProbeBall } from './probe-ball.js';
+import { probeRadii, type SubstringLayout } from './substring-layout.js';
+
+export type SearchStrategy = 'auto' | 'tables';
+
+/** Costs in nanoseconds, measured on the development machine at 10 million hashes. */
+export interface SearchCosts {
+  readonly probe: number;
+  readonly candidate: number;
+  readonly scannedSlot: number;
+}
+
+export const DEFAULT_COSTS: SearchCosts = { probe: 25, candidate: 40, scannedSlot: 2.5 };
+
+export interface SearchPlan {
+  readonly balls: readonly ProbeBall[];
+  /** `radii[r][t]`: probe radius of table t for match radius r (−1: not probed). */
+  readonly radii: readonly Int8Array[];
+  /** `useTables[r]`: whether radius r is answered by the tables. */
+  readonly useTables: readonly boolean[];
+  /** `probes[r]`: bucket lookups per query at radius r. */
+  readonly probes: Int32Array;
+  /** `candidateBudget[r]`: above this many candidates a query is answered by the scan. */
+  readonly candidateBudget: Float64Array;
+  /** `queryNanos[r]`: expected cost of a query through the tables. */
+  readonly queryNanos: Float64Array;
+}
+
+/**
+ * `indexedSlots` postings per table; the alternative scan reads `scannedSlots` slots (dead ones
+ * included). The delta is scanned either way and does not enter the comparison.
+ */
+export function planSearches(
+  layout: SubstringLayout,
+  indexedSlots: number,
+  scannedSlots: number,
+  strategy: SearchStrategy,
+  costs: SearchCosts = DEFAULT_COSTS,
+): SearchPlan {
+  const m = layout.lengths.length;
+  const balls = layout.lengths.map((length) => probeBall(length));
+  const radii: Int8Array[] = [];
+  const useTables: boolean[] = [];
+  const probes = new Int32Array(MAX_DISTANCE + 1);
+  const candidateBudget = new Float64Array(MAX_DISTANCE + 1);
+  const queryNanos = new Float64Array(MAX_DISTANCE + 1);
+  const scanCost = scannedSlots * costs.scannedSlot;
+  for (let r = 0; r <= MAX_DISTANCE; r++) {
+    const tableRadii = probeRadii(m, r);
+    radii.push(tableRadii);
+    let feasible = true;
+    let lookups = 0;
+    let expectedCandidates = 0;
+    tableRadii.forEach((radius, t) => {
+      if (radius < 0) return;
+      const ball = balls[t]!;
+      if (radius > ball.maxRadius) {
+        feasible = false;
+        return;
+      }
+      const size = ball.sizes[radius]!;
+      lookups += size;
+      expectedCandidates += (size * indexedSlots) / 2 ** layout.lengths[t]!;
+    });
+    probes[r] = feasible ? lookups : 0;
+    const probeCost = lookups * costs.probe;
+    queryNanos[r] = feasible ? probeCost + expectedCandidates * costs.candidate : Infinity;
+    if (strategy === 'tables') {
+      useTables.push(feasible);
+      candidateBudget[r] = Infinity;
+    } else {
+      useTables.push(queryNanos[r]! < scanCost);
+      candidateBudget[r] = Math.max(0, (scanCost - probeCost) / costs.candidate);
+    }
+  }
+  return { balls, radii, useTables, probes, candidateBudget, queryNanos };
+}

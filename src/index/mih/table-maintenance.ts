@@ -1,0 +1,72 @@
+/**
+ * Builds and merges of the multi-index tables, run on the calling thread or in a background
+ * worker. A job names shared data only (the store's memory and dead bits, the previous tables),
+ * so it reaches the worker without a copy and the result comes back the same way.
+ */
+import type { Worker } from 'node:worker_threads';
+import { OperationError } from '../../errors.js';
+import { startWorker } from '../../runtime/worker-script.js';
+import { buildTables, mergeTables, type SlotSource, type TableSet } from './substring-tables.js';
+import type { SubstringLayout } from './substring-layout.js';
+import type { WasmMemory } from '../wasm/webassembly-api.js';
+
+interface JobSource {
+  readonly memory: WasmMemory;
+  /** Byte address of slot 0. */
+  readonly hashes: number;
+  readonly deadBits: Int32Array;
+}
+
+export type TableJob =
+  | { readonly kind: 'build'; readonly layout: SubstringLayout; readonly source: JobSource; readonly slotEnd: number }
+  | { readonly kind: 'merge'; readonly previous: TableSet; readonly source: JobSource; readonly slotEnd: number };
+
+export type TableJobResponse = { readonly tables: TableSet } | { readonly error: string };
+
+export function runTableJob(job: TableJob): TableSet {
+  const source: SlotSource = { words: new Uint32Array(job.source.memory.buffer), hashesWord: job.source.hashes >>> 2, deadBits: job.source.deadBits };
+  return job.kind === 'build' ? buildTables(job.layout, source, job.slotEnd) : mergeTables(job.previous, source, job.slotEnd);
+}
+
+/** One worker thread running table jobs one at a time; unreferenced while idle. */
+export class BackgroundTableWorker {
+  private worker: Worker | null = null;
+
+  run(job: TableJob): Promise<TableSet> {
+    const worker = (this.worker ??= startWorker(import.meta.url, 'table-worker'));
+    return new Promise<TableSet>((resolve, reject) => {
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        worker.unref();
+      };
+      const onMessage = (response: TableJobResponse): void => {
+        cleanup();
+        if ('tables' in response) resolve(response.tables);
+        else reject(new OperationError('ERR_INTERNAL', `table worker failed: ${response.error}`));
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        this.worker = null;
+        reject(new OperationError('ERR_INTERNAL', `table worker failed: ${error.message}`, { cause: error }));
+      };
+      const onExit = (): void => {
+        cleanup();
+        if (this.worker === worker) this.worker = null;
+        reject(new OperationError('ERR_UNAVAILABLE', 'table worker stopped before answering'));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.ref();
+      worker.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.terminate();
+  }
+}
