@@ -1,22 +1,27 @@
 /**
  * The multi-index hashing `HammingIndex` (Norouzi, Punjani & Fleet, CVPR 2012) for large banks.
- * Its tables index the store's slots up to `tables.slotEnd`; slots appended since (the delta)
- * are scanned with every query, and dead slots are skipped when hits are collected, so a change
- * is visible to the very next search. Upkeep folds the delta into the tables once it holds
- * `mergeThreshold` slots (or once many indexed slots died): on the calling thread while the
- * tables are small, in a background worker once they are large — queries keep using the old
- * tables plus the delta until the new ones are swapped in. The substring count m follows the
- * size (`substringCountFor`); the tables are rebuilt when the size drifts far enough for a
- * different m. Below `minTableSize` hashes there are no tables and every query is a scan.
+ * Its tables index the store's slots below `tables.slotEnd`; slots appended since (the delta)
+ * are scanned with every query, and dead slots are dropped when hits are collected, so a change
+ * is visible to the very next search.
+ *
+ * Upkeep after each mutation:
+ * - the delta is merged into the tables, in place on the calling thread, once it holds
+ *   `mergeThreshold` slots (about 0.2 s at 10 million hashes for 8192 slots, ~20 µs per add);
+ *   merges wait while a `searchMany` batch is reading the tables;
+ * - the tables are rebuilt from scratch when dead postings reach 1/8 of them, or when the size
+ *   has drifted far enough to want a different m (`substringCountFor`); large rebuilds run in a
+ *   background worker while queries use the current tables plus the delta;
+ * - the store is compacted (and the tables rebuilt at once) when dead slots outnumber live ones.
+ * Below `minTableSize` hashes there are no tables and every query is a scan.
  */
-import type { IndexThreadOptions } from './stored-hash-index.js';
-import { StoredHashIndex } from './stored-hash-index.js';
+import { isSignalbankError } from '../errors.js';
 import { DEFAULT_COSTS, planSearches, type SearchCosts, type SearchPlan, type SearchStrategy } from './mih/search-plan.js';
 import { evenLayout, MAX_SUBSTRING_BITS, substringCountFor } from './mih/substring-layout.js';
-import { tableSetBytes, type TableSet } from './mih/substring-tables.js';
+import { mergeTables, tableSetBytes, type TableSet } from './mih/substring-tables.js';
 import { BackgroundTableWorker, runTableJob, type TableJob } from './mih/table-maintenance.js';
 import type { SearchSnapshot } from './search-protocol.js';
-import { isSignalbankError } from '../errors.js';
+import type { IndexThreadOptions } from './stored-hash-index.js';
+import { StoredHashIndex } from './stored-hash-index.js';
 
 export interface MultiIndexOptions extends IndexThreadOptions {
   /** Fixes m instead of deriving it from the size. */
@@ -27,41 +32,53 @@ export interface MultiIndexOptions extends IndexThreadOptions {
   readonly minTableSize?: number;
   /** Delta slots that trigger a merge (default: postings / 64, within 256–8192). */
   readonly mergeThreshold?: number;
-  /** Merge large tables in a background worker (default true). */
-  readonly backgroundMerge?: boolean;
-  /** Tables with at least this many postings are merged in the background (default 2^18). */
-  readonly backgroundMergeFrom?: number;
+  /** Rebuild large tables in a background worker (default true). */
+  readonly backgroundBuild?: boolean;
+  /** Rebuilds of at least this many hashes go to the background worker (default 2^18). */
+  readonly backgroundBuildFrom?: number;
   readonly strategy?: SearchStrategy;
   readonly costs?: SearchCosts;
 }
 
 const DEFAULT_MIN_TABLE_SIZE = 8192;
-/** Tables with fewer postings are merged on the calling thread (a few milliseconds at most). */
-const DEFAULT_BACKGROUND_MERGE_FROM = 1 << 18;
+const DEFAULT_BACKGROUND_BUILD_FROM = 1 << 18;
 const MIN_DEAD_TO_COMPACT = 4096;
 /** The size must change by this factor before a different m rebuilds the tables. */
 const RELAYOUT_FACTOR = 1.5;
+/** The default merge threshold is 1/64 of the postings, within these bounds. */
+const MIN_MERGE_THRESHOLD = 256;
+const MAX_MERGE_THRESHOLD = 8192;
+/** Dead slots may make up this share of the postings before the tables are rebuilt. */
+const MAX_DEAD_POSTING_SHARE = 1 / 8;
 
-export interface TableUpkeepCounts {
+/** What upkeep the tables had since the index was created. */
+export interface TableUpkeep {
   builds: number;
+  /** Builds run by the background worker (also counted in `builds`). */
+  backgroundBuilds: number;
   merges: number;
-  backgroundJobs: number;
   compactions: number;
+  /** Wall time of all merges, on the calling thread. */
+  mergeMillis: number;
+  /** Wall time of all builds, on whichever thread they ran. */
+  buildMillis: number;
 }
 
 export class MultiIndexHashingIndex extends StoredHashIndex {
-  readonly upkeep: TableUpkeepCounts = { builds: 0, merges: 0, backgroundJobs: 0, compactions: 0 };
+  readonly upkeep: TableUpkeep = { builds: 0, backgroundBuilds: 0, merges: 0, compactions: 0, mergeMillis: 0, buildMillis: 0 };
   private tables: TableSet | null = null;
   private plan: SearchPlan | null = null;
   private layoutSize = 0;
-  private job: Promise<void> | null = null;
+  /** The background build, if one runs; `buildSerial` tells whether its result is still wanted. */
+  private build: Promise<void> | null = null;
+  private buildSerial = 0;
   private readonly background: BackgroundTableWorker | null;
   private backgroundFailed = false;
   private readonly fixedSubstrings: number | undefined;
   private readonly maxSubstringBits: number;
   private readonly minTableSize: number;
   private readonly fixedMergeThreshold: number | undefined;
-  private readonly backgroundMergeFrom: number;
+  private readonly backgroundBuildFrom: number;
   private readonly strategy: SearchStrategy;
   private readonly costs: SearchCosts;
 
@@ -72,8 +89,8 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
     this.fixedSubstrings = options.substrings;
     this.minTableSize = options.minTableSize ?? DEFAULT_MIN_TABLE_SIZE;
     this.fixedMergeThreshold = options.mergeThreshold;
-    this.background = options.backgroundMerge === false ? null : new BackgroundTableWorker();
-    this.backgroundMergeFrom = options.backgroundMergeFrom ?? DEFAULT_BACKGROUND_MERGE_FROM;
+    this.background = options.backgroundBuild === false ? null : new BackgroundTableWorker();
+    this.backgroundBuildFrom = options.backgroundBuildFrom ?? DEFAULT_BACKGROUND_BUILD_FROM;
     this.strategy = options.strategy ?? 'auto';
     this.costs = options.costs ?? DEFAULT_COSTS;
   }
@@ -88,9 +105,9 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
     return this.store.slotCount - (this.tables?.slotEnd ?? 0);
   }
 
-  /** Resolves once no background build or merge is running. */
+  /** Resolves once no background build is running. */
   async settle(): Promise<void> {
-    while (this.job !== null) await this.job;
+    while (this.build !== null) await this.build;
   }
 
   override async close(): Promise<void> {
@@ -115,62 +132,75 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
 
   protected maintain(bulk: boolean): void {
     const store = this.store;
-    if (store.deadCount >= MIN_DEAD_TO_COMPACT && store.deadCount > store.size && this.batchesInFlight === 0 && this.job === null) {
+    const readersAway = this.batchesInFlight === 0;
+    let now = bulk;
+    if (readersAway && this.build === null && store.deadCount >= MIN_DEAD_TO_COMPACT && store.deadCount > store.size) {
+      // Renumbering the slots invalidates the tables: rebuilt at once, on this thread.
       store.compact();
       this.upkeep.compactions++;
       this.install(null);
+      now = true;
     }
-    if (this.job !== null && !bulk) return;
     const size = store.size;
-    const substrings = this.fixedSubstrings ?? substringCountFor(size);
     const tables = this.tables;
+    const wanted = this.fixedSubstrings ?? substringCountFor(size);
     if (tables === null) {
-      if (size > 0 && size >= this.minTableSize) this.build(substrings, bulk);
+      if (size > 0 && size >= this.minTableSize && (now || this.build === null)) this.rebuild(wanted, now);
       return;
     }
-    const drifted = size >= this.layoutSize * RELAYOUT_FACTOR || size * RELAYOUT_FACTOR <= this.layoutSize;
-    if (substrings !== tables.layout.lengths.length && drifted) {
-      this.build(substrings, bulk);
-      return;
-    }
-    const threshold = this.fixedMergeThreshold ?? Math.min(8192, Math.max(256, tables.postingCount >>> 6));
+    const current = tables.layout.lengths.length;
+    const drifted = wanted !== current && (size >= this.layoutSize * RELAYOUT_FACTOR || size * RELAYOUT_FACTOR <= this.layoutSize);
+    const threshold = this.fixedMergeThreshold ?? Math.min(MAX_MERGE_THRESHOLD, Math.max(MIN_MERGE_THRESHOLD, tables.postingCount >>> 6));
+    // Merges keep the postings of slots that died; a build from scratch drops them once they add up.
     const deadPostings = store.deadBelowBoundary - (tables.slotEnd - tables.postingCount);
-    if (this.deltaSize >= threshold || deadPostings >= Math.max(threshold, tables.postingCount / 8)) {
-      this.upkeep.merges++;
-      this.run({ kind: 'merge', previous: tables, source: this.jobSource(), slotEnd: store.slotCount }, tables.postingCount, bulk);
-    }
+    const rebuildDue = drifted || deadPostings >= Math.max(threshold, tables.postingCount * MAX_DEAD_POSTING_SHARE);
+    if (rebuildDue && (now || this.build === null)) this.rebuild(drifted ? wanted : current, now);
+    if (this.tables === tables && this.deltaSize >= threshold && readersAway) this.merge(tables);
   }
 
-  private build(substrings: number, bulk: boolean): void {
-    this.upkeep.builds++;
-    this.layoutSize = this.store.size;
-    this.run({ kind: 'build', layout: evenLayout(substrings, this.maxSubstringBits), source: this.jobSource(), slotEnd: this.store.slotCount }, this.store.size, bulk);
+  private merge(tables: TableSet): void {
+    const started = performance.now();
+    const { words, hashes, deadBits } = this.store;
+    this.install(mergeTables(tables, { words, hashesWord: hashes >>> 2, deadBits }, this.store.slotCount));
+    this.upkeep.merges++;
+    this.upkeep.mergeMillis += performance.now() - started;
   }
 
-  private jobSource(): TableJob['source'] {
-    const { memory, hashes, deadBits } = this.store;
-    return { memory, hashes, deadBits };
-  }
-
-  private run(job: TableJob, postings: number, bulk: boolean): void {
+  private rebuild(substrings: number, now: boolean): void {
+    const store = this.store;
+    const job: TableJob = {
+      layout: evenLayout(substrings, this.maxSubstringBits),
+      source: { memory: store.memory, hashes: store.hashes, deadBits: store.deadBits },
+      slotEnd: store.slotCount,
+    };
+    const serial = ++this.buildSerial;
+    const storeVersion = store.version;
+    const size = store.size;
+    const started = performance.now();
+    const finished = (): void => {
+      this.upkeep.builds++;
+      this.upkeep.buildMillis += performance.now() - started;
+      this.layoutSize = size;
+    };
     const background = this.background;
-    if (bulk || background === null || this.backgroundFailed || postings < this.backgroundMergeFrom) {
+    if (now || background === null || this.backgroundFailed || size < this.backgroundBuildFrom) {
       this.install(runTableJob(job));
+      finished();
       return;
     }
-    this.upkeep.backgroundJobs++;
-    const before = this.tables;
-    const storeVersion = this.store.version;
-    this.job = background.run(job).then(
+    this.upkeep.backgroundBuilds++;
+    this.build = background.run(job).then(
       (tables) => {
-        this.job = null;
-        // A bulk load or a compaction may have replaced the tables meanwhile: then this result is stale.
-        if (this.tables === before && this.store.version === storeVersion) this.install(tables);
+        this.build = null;
+        // A later build or a compaction makes this result stale.
+        if (serial !== this.buildSerial || store.version !== storeVersion) return;
+        this.install(tables);
+        finished();
         this.maintain(false);
       },
       (error: unknown) => {
-        this.job = null;
-        // A worker stopped by `close` is not a failure; a crashed one is: merge here from now on.
+        this.build = null;
+        // A worker stopped by `close` is not a failure; a crashed one is: build here from now on.
         if (!(isSignalbankError(error) && error.code === 'ERR_UNAVAILABLE')) this.backgroundFailed = true;
       },
     );

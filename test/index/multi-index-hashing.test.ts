@@ -1,6 +1,6 @@
 // Behaviour specific to the multi-index: which path answers a query (tables, planned scan,
-// fallback scan for full buckets), how the delta is merged (on the calling thread, in the
-// background), compaction, and m following the size. Exactness itself is the contract suite's.
+// fallback scan for full buckets), the delta and its merges, rebuilds in a background worker,
+// compaction, and m following the size. Exactness itself is the contract suite's.
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinearScanIndex } from '../../src/index/linear-scan-index.js';
 import { MultiIndexHashingIndex } from '../../src/index/multi-index-hashing-index.js';
@@ -48,9 +48,9 @@ describe('MultiIndexHashingIndex', () => {
     expect(index.searchPaths.tables).toBe(1);
   });
 
-  it('scans the delta until it is merged on the calling thread', () => {
+  it('scans the delta until it is merged', () => {
     const random = new SeededRandom(43);
-    const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 0, substrings: 16, mergeThreshold: 50, strategy: 'tables', backgroundMerge: false });
+    const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 0, substrings: 16, mergeThreshold: 50, strategy: 'tables' });
     const model = new BruteForceIndex();
     const set = clusteredHashes(random, 400, 8);
     index.addMany(set.ids.subarray(0, 300), set.packed.subarray(0, 300 * 32));
@@ -67,22 +67,23 @@ describe('MultiIndexHashingIndex', () => {
     expect(index.upkeep.merges).toBe(1);
   });
 
-  it('merges in a background worker while queries stay exact', async () => {
+  it('rebuilds in a background worker while queries stay exact', async () => {
     const random = new SeededRandom(44);
-    const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 0, substrings: 16, mergeThreshold: 100, backgroundMergeFrom: 0, strategy: 'tables' });
+    const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 1000, mergeThreshold: 100, backgroundBuildFrom: 0, strategy: 'tables' });
     open.push(index);
     const model = new BruteForceIndex();
-    const set = clusteredHashes(random, 3000, 30);
+    const set = clusteredHashes(random, 6000, 60);
     index.addMany(set.ids.subarray(0, 1000), set.packed.subarray(0, 1000 * 32));
     model.addMany(set.ids.subarray(0, 1000), set.packed.subarray(0, 1000 * 32));
+    expect(index.substrings).toBe(26); // 256 / log2(1000)
     const queries = mixedQueries(random, set, 8);
-    for (let i = 1000; i < 3000; i++) {
+    for (let i = 1000; i < 6000; i++) {
       const hash = set.packed.subarray(i * 32, i * 32 + 32);
       index.add(set.ids[i]!, hash);
       model.add(set.ids[i]!, hash);
-      if (i % 7 === 0) {
-        index.delete(set.ids[i - 500]!);
-        model.delete(set.ids[i - 500]!);
+      if (i % 3 === 0) {
+        index.delete(set.ids[i - 700]!);
+        model.delete(set.ids[i - 700]!);
       }
       if (i % 250 === 0) {
         expectExact(index, model, queries, 20);
@@ -90,7 +91,8 @@ describe('MultiIndexHashingIndex', () => {
       }
     }
     await index.settle();
-    expect(index.upkeep.backgroundJobs).toBeGreaterThan(0);
+    expect(index.upkeep.backgroundBuilds).toBeGreaterThan(0);
+    expect(index.substrings).toBeLessThan(26); // rebuilt for a larger size (≈ 22, with hysteresis)
     expect(index.deltaSize).toBeLessThan(100);
     expectExact(index, model, queries, 31);
   });

@@ -23,12 +23,12 @@ function buckets(set: TableSet): number[][][] {
   });
 }
 
-/** What the buckets must hold: live slots below `slotEnd` grouped by key, ascending. */
-function expectedBuckets(store: HashStore, layout: SubstringLayout, slotEnd: number): number[][][] {
+/** What the buckets must hold: the included slots below `slotEnd` (live ones by default), by key, ascending. */
+function expectedBuckets(store: HashStore, layout: SubstringLayout, slotEnd: number, included = (slot: number) => !store.isDead(slot)): number[][][] {
   return layout.lengths.map((bits, t) => {
     const lists: number[][] = Array.from({ length: 2 ** bits }, () => []);
     for (let slot = 0; slot < slotEnd; slot++) {
-      if (!store.isDead(slot)) lists[substringKey(store.words, (store.hashes >>> 2) + slot * 8, layout.starts[t]!, bits)]!.push(slot);
+      if (included(slot)) lists[substringKey(store.words, (store.hashes >>> 2) + slot * 8, layout.starts[t]!, bits)]!.push(slot);
     }
     return lists;
   });
@@ -47,19 +47,38 @@ describe('substring tables', () => {
     expect(buckets(tables)).toEqual(expectedBuckets(store, layout, store.slotCount));
   });
 
-  it('merge equals a build from scratch, dropping slots that died since', () => {
+  it('merge adds the live new slots and keeps the postings of slots that died since', () => {
     const store = new HashStore(1);
     const random = new SeededRandom(32);
     const first = clusteredHashes(random, 2000, 10);
     store.appendMany(first.ids, first.packed);
+    for (let id = 3; id <= 2000; id += 11) store.remove(id);
     const before = buildTables(layout, source(store), store.slotCount);
+    const indexed = new Set(Array.from({ length: 2000 }, (_, slot) => slot).filter((slot) => !store.isDead(slot)));
     const more = clusteredHashes(random, 700, 10, 5000);
     store.appendMany(more.ids, more.packed);
     for (let id = 2; id <= 2000; id += 7) store.remove(id);
-    store.append(3, more.packed, 0); // re-hashed: its old slot dies, the new one is in the delta
+    for (let id = 5000; id < 5700; id += 9) store.remove(id);
+    store.append(4, more.packed, 0); // re-hashed: its old slot dies, the new one joins the delta
     const merged = mergeTables(before, source(store), store.slotCount);
-    expect(merged.postingCount).toBe(store.size);
-    expect(buckets(merged)).toEqual(buckets(buildTables(layout, source(store), store.slotCount)));
+    const included = (slot: number): boolean => (slot < 2000 ? indexed.has(slot) : !store.isDead(slot));
+    expect(buckets(merged)).toEqual(expectedBuckets(store, layout, store.slotCount, included));
+    expect(merged.postingCount).toBe(indexed.size + store.slotCount - 2000 - Array.from({ length: store.slotCount - 2000 }, (_, i) => store.isDead(2000 + i)).filter(Boolean).length);
+  });
+
+  it('merge spills a group that outgrows 255 postings, and keeps spilled groups', () => {
+    const store = new HashStore(1);
+    const set = clusteredHashes(new SeededRandom(34), 1200, 1);
+    for (let i = 0; i < 300; i++) set.packed.copyWithin(i * 32, 0, 32);
+    store.appendMany(set.ids.subarray(0, 150), set.packed.subarray(0, 150 * 32)); // 150 copies of one hash
+    const before = buildTables(layout, source(store), store.slotCount);
+    expect(before.tables.some((table) => table.groupStart.some((start) => start < 0))).toBe(false);
+    store.appendMany(set.ids.subarray(150, 800), set.packed.subarray(150 * 32, 800 * 32));
+    const once = mergeTables(before, source(store), store.slotCount);
+    store.appendMany(set.ids.subarray(800), set.packed.subarray(800 * 32));
+    const twice = mergeTables(once, source(store), store.slotCount);
+    expect(once.tables.every((table) => table.groupStart.some((start) => start < 0))).toBe(true);
+    expect(buckets(twice)).toEqual(expectedBuckets(store, layout, store.slotCount));
   });
 
   it('spills a group of keys holding more than 255 postings', () => {

@@ -8,12 +8,12 @@
  * sharing a hash) is "spilled": its `groupStart` is `~s` and its 33 absolute bounds are
  * `spill[33 s … 33 s + 32]`. Postings are slot numbers, ascending within a bucket.
  *
- * `buildTables` indexes a slot range from scratch (a counting sort per table); `mergeTables`
- * folds the slots added since a previous build into it and drops postings of dead slots.
- * Both are pure functions of shared data, so a worker can run them off the main thread.
+ * `buildTables` indexes the live slots of a range from scratch (a partitioned counting sort per
+ * table), reading shared data only, so a worker can run it off the main thread. `mergeTables`
+ * splices the slots added since into existing tables in place: only while nobody else reads them.
  */
 import { isDeadSlot } from '../hash-store.js';
-import { allocatePostings, postingAt, setPosting, type PostingList } from './posting-list.js';
+import { allocatePostings, copyPostings, postingWidthFor, setPosting, shiftPostings, type PostingList } from './posting-list.js';
 import type { SubstringLayout } from './substring-layout.js';
 
 export const GROUP_KEYS = 32;
@@ -22,12 +22,21 @@ const MAX_RELATIVE_END = 255;
 /** Slots are below 2^27 (4 GiB of 32-byte hashes), so `key · 2^27 + slot` is an exact float64. */
 const SLOT_SPAN = 2 ** 27;
 
+/** Spare posting capacity: room for this share of the postings (at least 1024) to be merged in place. */
+function postingCapacityFor(count: number): number {
+  return count + Math.max(1024, Math.ceil(count / 64));
+}
+
 export interface SubstringTable {
   readonly groupStart: Int32Array;
   readonly keyEnd: Uint8Array;
+  /** Bounds of the spilled groups, 33 per group; `spilledGroups` of them in use. */
   readonly spill: Uint32Array;
+  readonly spilledGroups: number;
   readonly postings: PostingList;
 }
+
+export type BucketBounds = Pick<SubstringTable, 'groupStart' | 'keyEnd' | 'spill'>;
 
 export interface TableSet {
   readonly layout: SubstringLayout;
@@ -52,7 +61,7 @@ export function tableSetBytes(set: TableSet): number {
 }
 
 /** Sets `start`/`end` of the bucket of `key`: answers `start`, leaves `end` in `bounds[0]`. */
-export function bucketStart(table: SubstringTable, key: number, bounds: Int32Array): number {
+export function bucketStart(table: BucketBounds, key: number, bounds: Int32Array): number {
   const base = table.groupStart[key >>> 5]!;
   if (base >= 0) {
     bounds[0] = base + table.keyEnd[key]!;
@@ -93,6 +102,10 @@ class BoundsWriter {
     this.groupStart[group] = ~(this.spills.length / SPILL_STRIDE);
     this.spills.push(start);
     for (let j = 0; j < GROUP_KEYS; j++) this.spills.push(ends[Math.min(j, count - 1)]!);
+  }
+
+  get spilledGroups(): number {
+    return this.spills.length / SPILL_STRIDE;
   }
 
   spill(): Uint32Array {
@@ -187,7 +200,7 @@ function buildTable(bits: number, slots: Uint32Array, scratch: BuildScratch, slo
     partitionSlots[at] = slots[i]!;
   }
 
-  const postings = allocatePostings(n, slotEnd);
+  const postings = allocatePostings(postingCapacityFor(n), slotEnd);
   const lowKeys = lowMask + 1;
   for (let p = 0; p < partitions; p++) {
     const from = partitionStarts[p]!;
@@ -211,58 +224,111 @@ function buildTable(bits: number, slots: Uint32Array, scratch: BuildScratch, slo
     writer.write(group, start, ends);
     start = ends[ends.length - 1]!;
   }
-  return { groupStart: writer.groupStart, keyEnd: writer.keyEnd, spill: writer.spill(), postings };
+  return { groupStart: writer.groupStart, keyEnd: writer.keyEnd, spill: writer.spill(), spilledGroups: writer.spilledGroups, postings };
 }
 
 /**
- * The tables of `previous` plus the live slots of [previous.slotEnd, slotEnd), without the
- * postings of slots that died since `previous` was built.
+ * Adds the live slots of [previous.slotEnd, slotEnd) to the tables of `previous`, in place:
+ * `previous` must not be read afterwards, nor by anyone while this runs. Postings of slots that
+ * died since the build are kept (hits on them are dropped at query time); the owner rebuilds
+ * from scratch once they add up. Per table: one pass moving the postings to make room (within
+ * the spare capacity, so no new memory and no page faults), one pass over the group starts, and
+ * a rewrite of the groups that received postings — milliseconds, even at 10 million hashes.
  */
 export function mergeTables(previous: TableSet, source: SlotSource, slotEnd: number): TableSet {
   const { layout } = previous;
-  const { deadBits } = source;
-  const added = liveSlots(deadBits, previous.slotEnd, slotEnd);
-  const first = previous.tables[0];
-  let kept = 0;
-  if (first !== undefined) for (let p = 0; p < previous.postingCount; p++) if (!isDeadSlot(deadBits, postingAt(first.postings, p))) kept++;
-  const postingCount = kept + added.length;
+  const added = liveSlots(source.deadBits, previous.slotEnd, slotEnd);
   const keys = new Uint32Array(added.length);
   const order = new Float64Array(added.length);
-  const ends = new Uint32Array(GROUP_KEYS);
-  const bounds = new Int32Array(1);
+  const sortedKeys = new Uint32Array(added.length);
+  const sortedSlots = new Uint32Array(added.length);
   const tables = previous.tables.map((old, t) => {
-    const bits = layout.lengths[t]!;
-    const keyCount = 2 ** bits;
     substringKeys(layout, t, source, added, keys);
     for (let i = 0; i < added.length; i++) order[i] = keys[i]! * SLOT_SPAN + added[i]!;
     order.sort();
-    const postings = allocatePostings(postingCount, slotEnd);
-    const oldPostings = old.postings;
-    const writer = new BoundsWriter(bits);
-    let write = 0;
-    let next = 0;
-    let nextKey = order.length > 0 ? Math.floor(order[0]! / SLOT_SPAN) : keyCount;
-    for (let group = 0; group * GROUP_KEYS < keyCount; group++) {
-      const groupFirst = group * GROUP_KEYS;
-      const count = Math.min(GROUP_KEYS, keyCount - groupFirst);
-      const start = write;
-      for (let j = 0; j < count; j++) {
-        const key = groupFirst + j;
-        const from = bucketStart(old, key, bounds);
-        for (let p = from, end = bounds[0]!; p < end; p++) {
-          const slot = postingAt(oldPostings, p);
-          if (!isDeadSlot(deadBits, slot)) setPosting(postings, write++, slot);
-        }
-        while (nextKey === key) {
-          setPosting(postings, write++, order[next]! - key * SLOT_SPAN);
-          next++;
-          nextKey = next < order.length ? Math.floor(order[next]! / SLOT_SPAN) : keyCount;
-        }
-        ends[j] = write;
-      }
-      writer.write(group, start, ends);
+    for (let i = 0; i < order.length; i++) {
+      const key = Math.floor(order[i]! / SLOT_SPAN);
+      sortedKeys[i] = key;
+      sortedSlots[i] = order[i]! - key * SLOT_SPAN;
     }
-    return { groupStart: writer.groupStart, keyEnd: writer.keyEnd, spill: writer.spill(), postings };
+    return mergeTable(old, layout.lengths[t]!, previous.postingCount, sortedKeys, sortedSlots, slotEnd);
   });
-  return { layout, tables, slotEnd, postingCount };
+  return { layout, tables, slotEnd, postingCount: previous.postingCount + added.length };
+}
+
+/** `table` (holding `count` postings) plus `slots[i]` under `keys[i]`, sorted by key then slot. */
+function mergeTable(table: SubstringTable, bits: number, count: number, keys: Uint32Array, slots: Uint32Array, slotEnd: number): SubstringTable {
+  const added = keys.length;
+  const bounds = new Int32Array(1);
+  const insertAt = new Uint32Array(added);
+  for (let i = 0; i < added; i++) {
+    bucketStart(table, keys[i]!, bounds);
+    insertAt[i] = bounds[0]!;
+  }
+  // Postings: each new one goes to the end of its bucket.
+  let postings = table.postings;
+  if (postings.capacity >= count + added && postings.width === postingWidthFor(slotEnd)) {
+    for (let i = added - 1, tail = count; i >= 0; i--) {
+      const at = insertAt[i]!;
+      shiftPostings(postings, at, tail, i + 1);
+      setPosting(postings, at + i, slots[i]!);
+      tail = at;
+    }
+  } else {
+    const grown = allocatePostings(postingCapacityFor(count + added), slotEnd);
+    let copied = 0;
+    for (let i = 0; i < added; i++) {
+      const at = insertAt[i]!;
+      copyPostings(postings, copied, at, grown, copied + i);
+      setPosting(grown, at + i, slots[i]!);
+      copied = at;
+    }
+    copyPostings(postings, copied, count, grown, copied + added);
+    postings = grown;
+  }
+  // Bounds, group by group; each group's old bounds are read before they are rewritten.
+  const { groupStart, keyEnd } = table;
+  let { spill, spilledGroups } = table;
+  const current: { -readonly [K in keyof BucketBounds]: BucketBounds[K] } = { groupStart, keyEnd, spill };
+  const keyCount = 2 ** bits;
+  const ends = new Uint32Array(GROUP_KEYS);
+  let next = 0;
+  for (let group = 0; group * GROUP_KEYS < keyCount; group++) {
+    const first = group * GROUP_KEYS;
+    const shift = next;
+    const base = groupStart[group]!;
+    if (next === added || keys[next]! >= first + GROUP_KEYS) {
+      if (shift === 0) continue;
+      if (base >= 0) groupStart[group] = base + shift;
+      else for (let j = ~base * SPILL_STRIDE, end = j + SPILL_STRIDE; j < end; j++) spill[j]! += shift;
+      continue;
+    }
+    const keysInGroup = Math.min(GROUP_KEYS, keyCount - first);
+    const start = bucketStart(current, first, bounds) + shift;
+    for (let j = 0; j < keysInGroup; j++) {
+      bucketStart(current, first + j, bounds);
+      while (next < added && keys[next] === first + j) next++;
+      ends[j] = bounds[0]! + next;
+    }
+    if (base >= 0 && ends[keysInGroup - 1]! - start <= MAX_RELATIVE_END) {
+      groupStart[group] = start;
+      for (let j = 0; j < keysInGroup; j++) keyEnd[first + j] = ends[j]! - start;
+      continue;
+    }
+    let index = ~base;
+    if (base >= 0) {
+      index = spilledGroups++;
+      if (spill.length < spilledGroups * SPILL_STRIDE) {
+        const grown = sharedUint32(Math.max(SPILL_STRIDE * 64, spill.length * 2));
+        grown.set(spill);
+        spill = grown;
+        current.spill = grown;
+      }
+    }
+    const at = index * SPILL_STRIDE;
+    spill[at] = start;
+    for (let j = 0; j < GROUP_KEYS; j++) spill[at + 1 + j] = ends[Math.min(j, keysInGroup - 1)]!;
+    groupStart[group] = ~index;
+  }
+  return { groupStart, keyEnd, spill, spilledGroups, postings };
 }

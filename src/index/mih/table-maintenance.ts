@@ -1,12 +1,12 @@
 /**
- * Builds and merges of the multi-index tables, run on the calling thread or in a background
- * worker. A job names shared data only (the store's memory and dead bits, the previous tables),
- * so it reaches the worker without a copy and the result comes back the same way.
+ * Builds of the multi-index tables from scratch, run on the calling thread or in a background
+ * worker. A job names shared data only (the store's memory and dead bits), so it reaches the
+ * worker without a copy, and the new tables come back the same way.
  */
 import type { Worker } from 'node:worker_threads';
 import { OperationError } from '../../errors.js';
 import { startWorker } from '../../runtime/worker-script.js';
-import { buildTables, mergeTables, type SlotSource, type TableSet } from './substring-tables.js';
+import { buildTables, type SlotSource, type TableSet } from './substring-tables.js';
 import type { SubstringLayout } from './substring-layout.js';
 import type { WasmMemory } from '../wasm/webassembly-api.js';
 
@@ -17,18 +17,21 @@ interface JobSource {
   readonly deadBits: Int32Array;
 }
 
-export type TableJob =
-  | { readonly kind: 'build'; readonly layout: SubstringLayout; readonly source: JobSource; readonly slotEnd: number }
-  | { readonly kind: 'merge'; readonly previous: TableSet; readonly source: JobSource; readonly slotEnd: number };
+/** Index the live slots below `slotEnd` of `source` with `layout`. */
+export interface TableJob {
+  readonly layout: SubstringLayout;
+  readonly source: JobSource;
+  readonly slotEnd: number;
+}
 
 export type TableJobResponse = { readonly tables: TableSet } | { readonly error: string };
 
 export function runTableJob(job: TableJob): TableSet {
   const source: SlotSource = { words: new Uint32Array(job.source.memory.buffer), hashesWord: job.source.hashes >>> 2, deadBits: job.source.deadBits };
-  return job.kind === 'build' ? buildTables(job.layout, source, job.slotEnd) : mergeTables(job.previous, source, job.slotEnd);
+  return buildTables(job.layout, source, job.slotEnd);
 }
 
-/** One worker thread running table jobs one at a time; unreferenced while idle. */
+/** One worker thread running builds one at a time; unreferenced while idle. */
 export class BackgroundTableWorker {
   private worker: Worker | null = null;
 

@@ -1,6 +1,6 @@
 /**
- * Entry point of the background table worker: runs each build or merge job it receives and
- * sends the new tables (shared memory, not copied) back to the multi-index.
+ * Entry point of the background table worker: runs each build it receives and sends the new
+ * tables (shared memory, not copied) back to the multi-index.
  */
 import { parentPort } from 'node:worker_threads';
 import { runTableJob, type TableJob, type TableJobResponse } from './table-maintenance.js';
