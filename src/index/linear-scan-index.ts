@@ -7,7 +7,7 @@
  */
 import type { IndexThreadOptions } from './stored-hash-index.js';
 import { StoredHashIndex } from './stored-hash-index.js';
-import { DEFAULT_COSTS } from './mih/search-plan.js';
+import { DEFAULT_COSTS, scanNanos } from './mih/search-plan.js';
 import type { SearchSnapshot } from './search-protocol.js';
 
 const MIN_DEAD_TO_COMPACT = 4096;
@@ -27,7 +27,7 @@ export class LinearScanIndex extends StoredHashIndex {
   }
 
   protected estimateQueryNanos(): number {
-    return this.store.slotCount * DEFAULT_COSTS.scannedSlot;
+    return DEFAULT_COSTS.query + scanNanos(this.store.slotCount, DEFAULT_COSTS);
   }
 
   protected snapshot(): SearchSnapshot {

@@ -15,7 +15,7 @@
  * Below `minTableSize` hashes there are no tables and every query is a scan.
  */
 import { isSignalbankError } from '../errors.js';
-import { DEFAULT_COSTS, planSearches, type SearchCosts, type SearchPlan, type SearchStrategy } from './mih/search-plan.js';
+import { DEFAULT_COSTS, planSearches, scanNanos, type SearchCosts, type SearchPlan, type SearchStrategy } from './mih/search-plan.js';
 import { evenLayout, MAX_SUBSTRING_BITS, substringCountFor } from './mih/substring-layout.js';
 import { mergeTables, tableSetBytes, type TableSet } from './mih/substring-tables.js';
 import { BackgroundTableWorker, runTableJob, type TableJob } from './mih/table-maintenance.js';
@@ -120,10 +120,9 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
   }
 
   protected estimateQueryNanos(maxDistance: number): number {
-    const scan = this.store.slotCount * this.costs.scannedSlot;
     const plan = this.plan;
-    if (plan === null || !plan.useTables[maxDistance]) return scan;
-    return plan.queryNanos[maxDistance]! + this.deltaSize * this.costs.scannedSlot;
+    const search = plan === null || !plan.useTables[maxDistance] ? scanNanos(this.store.slotCount, this.costs) : plan.queryNanos[maxDistance]! + scanNanos(this.deltaSize, this.costs);
+    return this.costs.query + search;
   }
 
   protected snapshot(): SearchSnapshot {

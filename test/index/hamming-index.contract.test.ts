@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HammingIndex } from '../../src/index/hamming-index.js';
 import { LinearScanIndex } from '../../src/index/linear-scan-index.js';
+import { DEFAULT_COSTS } from '../../src/index/mih/search-plan.js';
 import { MultiIndexHashingIndex, type MultiIndexOptions } from '../../src/index/multi-index-hashing-index.js';
 import type { IndexThreadOptions } from '../../src/index/stored-hash-index.js';
 import { BruteForceIndex } from './brute-force-index.js';
@@ -46,7 +47,7 @@ const IMPLEMENTATIONS: readonly Implementation[] = [
   multiIndex('multi-index, m = 16, candidate budget forcing the scan fallback', {
     substrings: 16,
     minTableSize: 0,
-    costs: { probe: 0, candidate: 1, scannedSlot: 0.05 },
+    costs: { ...DEFAULT_COSTS, probe: 0, candidate: 1, scannedSlot: 0.05, cachedScannedSlot: 0.05 },
   }),
   multiIndex('multi-index, m following the size from the first hash, rebuilt in a background worker', {
     minTableSize: 0,

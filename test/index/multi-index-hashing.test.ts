@@ -3,6 +3,7 @@
 // compaction, and m following the size. Exactness itself is the contract suite's.
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinearScanIndex } from '../../src/index/linear-scan-index.js';
+import { DEFAULT_COSTS } from '../../src/index/mih/search-plan.js';
 import { MultiIndexHashingIndex } from '../../src/index/multi-index-hashing-index.js';
 import { createHammingIndex } from '../../src/index/create-hamming-index.js';
 import { BruteForceIndex } from './brute-force-index.js';
@@ -37,7 +38,7 @@ describe('MultiIndexHashingIndex', () => {
 
   it('falls back to the scan when the probed buckets are far fuller than planned', () => {
     const random = new SeededRandom(42);
-    const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 0, substrings: 16, costs: { probe: 0, candidate: 1, scannedSlot: 0.05 } });
+    const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 0, substrings: 16, costs: { ...DEFAULT_COSTS, probe: 0, candidate: 1, scannedSlot: 0.05, cachedScannedSlot: 0.05 } });
     const set = clusteredHashes(random, 3000, 3);
     const model = new BruteForceIndex();
     index.addMany(set.ids, set.packed);

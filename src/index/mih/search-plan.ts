@@ -16,14 +16,30 @@ import { probeRadii, type SubstringLayout } from './substring-layout.js';
 
 export type SearchStrategy = 'auto' | 'tables';
 
-/** Costs in nanoseconds, measured on the development machine at 10 million hashes. */
+/**
+ * Costs in nanoseconds, fitted to measurements on the development machine (Xeon, 2 cores) from
+ * 100 k to 10 M hashes: a probe plus a candidate cost 34–75 ns together (more as the tables
+ * outgrow the caches); the scan costs 1.5 ns a slot while the hashes fit in the cache, 4.5–5 ns
+ * once it streams them from memory.
+ */
 export interface SearchCosts {
   readonly probe: number;
   readonly candidate: number;
+  /** A scanned slot once the hashes no longer fit the cache (`cachedBytes`)… */
   readonly scannedSlot: number;
+  /** …and while they do. */
+  readonly cachedScannedSlot: number;
+  readonly cachedBytes: number;
+  /** Fixed cost of any query (parsing, ranking), for deciding whether a batch needs workers. */
+  readonly query: number;
 }
 
-export const DEFAULT_COSTS: SearchCosts = { probe: 25, candidate: 40, scannedSlot: 2.5 };
+export const DEFAULT_COSTS: SearchCosts = { probe: 30, candidate: 30, scannedSlot: 4.5, cachedScannedSlot: 1.5, cachedBytes: 8 << 20, query: 2000 };
+
+/** Expected cost of scanning `slots` slots. */
+export function scanNanos(slots: number, costs: SearchCosts): number {
+  return slots * (slots * 32 <= costs.cachedBytes ? costs.cachedScannedSlot : costs.scannedSlot);
+}
 
 export interface SearchPlan {
   readonly balls: readonly ProbeBall[];
@@ -57,7 +73,7 @@ export function planSearches(
   const probes = new Int32Array(MAX_DISTANCE + 1);
   const candidateBudget = new Float64Array(MAX_DISTANCE + 1);
   const queryNanos = new Float64Array(MAX_DISTANCE + 1);
-  const scanCost = scannedSlots * costs.scannedSlot;
+  const scanCost = scanNanos(scannedSlots, costs);
   for (let r = 0; r <= MAX_DISTANCE; r++) {
     const tableRadii = probeRadii(m, r);
     radii.push(tableRadii);
