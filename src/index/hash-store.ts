@@ -18,6 +18,8 @@ const MIN_CAPACITY = 1024;
 /** What a worker needs to read the store: sent by message, nothing copied. */
 export interface StoreSnapshot {
   readonly memory: WasmMemory;
+  /** Changes when the store moves to another memory. */
+  readonly memoryGeneration: number;
   /** Byte address of slot 0. */
   readonly hashes: number;
   /** Slots [0, slotCount) existed when the snapshot was taken. */
@@ -60,6 +62,8 @@ export class HashStore {
   private maximumPages: number;
   /** Bumped whenever slots are renumbered. */
   version = 0;
+  /** Bumped whenever the hashes move to another memory. */
+  memoryGeneration = 0;
   /** Dead slots below `boundary` (see `trackDeadBelow`). */
   deadBelowBoundary = 0;
   private boundary = 0;
@@ -91,7 +95,7 @@ export class HashStore {
   }
 
   snapshot(): StoreSnapshot {
-    return { memory: this.memory, hashes: this.hashes, slotCount: this.slotCount, ids: this.ids, deadBits: this.deadBits };
+    return { memory: this.memory, memoryGeneration: this.memoryGeneration, hashes: this.hashes, slotCount: this.slotCount, ids: this.ids, deadBits: this.deadBits };
   }
 
   slotOf(id: number): number {
@@ -223,6 +227,7 @@ export class HashStore {
     const memory = new webAssembly.Memory({ initial: pages, maximum: this.maximumPages, shared: true });
     new Uint8Array(memory.buffer).set(new Uint8Array(this.memory.buffer, 0, this.hashes + this.slotCount * 32));
     this.memory = memory;
+    this.memoryGeneration++;
     this.kernel = instantiatePopcountKernel(memory);
   }
 

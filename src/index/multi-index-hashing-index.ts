@@ -68,6 +68,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
   readonly upkeep: TableUpkeep = { builds: 0, backgroundBuilds: 0, merges: 0, compactions: 0, mergeMillis: 0, buildMillis: 0 };
   private tables: TableSet | null = null;
   private plan: SearchPlan | null = null;
+  private tablesVersion = 0;
   private layoutSize = 0;
   /** The background build, if one runs; `buildSerial` tells whether its result is still wanted. */
   private build: Promise<void> | null = null;
@@ -126,7 +127,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
   }
 
   protected snapshot(): SearchSnapshot {
-    return { store: this.store.snapshot(), tables: this.tables, strategy: this.strategy, costs: this.costs };
+    return { store: this.store.snapshot(), tables: this.tables, tablesVersion: this.tablesVersion, strategy: this.strategy, costs: this.costs };
   }
 
   protected maintain(bulk: boolean): void {
@@ -207,6 +208,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
 
   private install(tables: TableSet | null): void {
     this.tables = tables;
+    this.tablesVersion++;
     this.plan = tables === null ? null : planSearches(tables.layout, tables.postingCount, tables.slotEnd, this.strategy, this.costs);
     this.view.tables = tables;
     this.view.plan = this.plan;

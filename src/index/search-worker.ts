@@ -3,17 +3,16 @@
  * index with the queries it takes from the shared cursor, and sends the ranked answers back.
  */
 import { parentPort } from 'node:worker_threads';
-import { SearchEngine } from './search-engine.js';
-import { answerSearchRequest, type SearchRequest, type SearchResponse } from './search-protocol.js';
+import { SearchWorkerState, type SearchRequest, type SearchResponse } from './search-protocol.js';
 
-const engine = new SearchEngine();
+const state = new SearchWorkerState();
 const port = parentPort;
 if (port === null) throw new Error('search-worker must run as a worker thread');
 
 port.on('message', (request: SearchRequest) => {
   let response: SearchResponse;
   try {
-    response = { id: request.id, answer: answerSearchRequest(request, engine) };
+    response = { id: request.id, answer: state.answer(request) };
   } catch (error) {
     response = { id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }

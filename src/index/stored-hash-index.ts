@@ -30,7 +30,8 @@ export interface IndexThreadOptions {
   readonly inlineBatchNanos?: number;
 }
 
-const DEFAULT_INLINE_BATCH_NANOS = 2_000_000;
+/** Batches estimated below 10 ms gain too little from the workers to pay for the hand-over. */
+const DEFAULT_INLINE_BATCH_NANOS = 10_000_000;
 
 /** How queries were answered since the index was created (queries of `search` and inline batches). */
 export interface SearchPathCounts {

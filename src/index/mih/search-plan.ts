@@ -34,7 +34,7 @@ export interface SearchCosts {
   readonly query: number;
 }
 
-export const DEFAULT_COSTS: SearchCosts = { probe: 30, candidate: 30, scannedSlot: 4.5, cachedScannedSlot: 1.5, cachedBytes: 8 << 20, query: 2000 };
+export const DEFAULT_COSTS: SearchCosts = { probe: 30, candidate: 30, scannedSlot: 4.5, cachedScannedSlot: 1.5, cachedBytes: 8 << 20, query: 3000 };
 
 /** Expected cost of scanning `slots` slots. */
 export function scanNanos(slots: number, costs: SearchCosts): number {
