@@ -9,16 +9,17 @@
  *   `mergeThreshold` slots (about 0.2 s at 10 million hashes for 8192 slots, ~20 µs per add);
  *   merges wait while a `searchMany` batch is reading the tables;
  * - the tables are rebuilt from scratch when dead postings reach 1/8 of them, or when the size
- *   has drifted far enough to want a different m (`substringCountFor`); large rebuilds run in a
+ *   has drifted far enough to want a different m (`chooseSubstringCount`); large rebuilds run in a
  *   background worker while queries use the current tables plus the delta;
  * - the store is compacted (and the tables rebuilt at once) when dead slots outnumber live ones.
  * Below `minTableSize` hashes there are no tables and every query is a scan.
  */
 import { isSignalbankError } from '../errors.js';
 import { DEFAULT_COSTS, planSearches, scanNanos, type SearchCosts, type SearchPlan, type SearchStrategy } from './mih/search-plan.js';
-import { evenLayout, MAX_SUBSTRING_BITS, substringCountFor } from './mih/substring-layout.js';
+import { chooseSubstringCount } from './mih/substring-count.js';
+import { evenLayout, MAX_SUBSTRING_BITS } from './mih/substring-layout.js';
 import { mergeTables, tableSetBytes, type TableSet } from './mih/substring-tables.js';
-import { BackgroundTableWorker, runTableJob, type TableJob } from './mih/table-maintenance.js';
+import { BackgroundBuilder, runTableBuild, type TableBuild } from './mih/background-build.js';
 import type { SearchSnapshot } from './search-protocol.js';
 import type { IndexThreadOptions } from './stored-hash-index.js';
 import { StoredHashIndex } from './stored-hash-index.js';
@@ -73,7 +74,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
   /** The background build, if one runs; `buildSerial` tells whether its result is still wanted. */
   private build: Promise<void> | null = null;
   private buildSerial = 0;
-  private readonly background: BackgroundTableWorker | null;
+  private readonly background: BackgroundBuilder | null;
   private backgroundFailed = false;
   private readonly fixedSubstrings: number | undefined;
   private readonly maxSubstringBits: number;
@@ -90,7 +91,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
     this.fixedSubstrings = options.substrings;
     this.minTableSize = options.minTableSize ?? DEFAULT_MIN_TABLE_SIZE;
     this.fixedMergeThreshold = options.mergeThreshold;
-    this.background = options.backgroundBuild === false ? null : new BackgroundTableWorker();
+    this.background = options.backgroundBuild === false ? null : new BackgroundBuilder();
     this.backgroundBuildFrom = options.backgroundBuildFrom ?? DEFAULT_BACKGROUND_BUILD_FROM;
     this.strategy = options.strategy ?? 'auto';
     this.costs = options.costs ?? DEFAULT_COSTS;
@@ -143,19 +144,27 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
     }
     const size = store.size;
     const tables = this.tables;
-    const wanted = this.fixedSubstrings ?? substringCountFor(size);
     if (tables === null) {
-      if (size > 0 && size >= this.minTableSize && (now || this.build === null)) this.rebuild(wanted, now);
+      if (size > 0 && size >= this.minTableSize && (now || this.build === null)) this.rebuild(this.substringsFor(size), now);
       return;
     }
     const current = tables.layout.lengths.length;
-    const drifted = wanted !== current && (size >= this.layoutSize * RELAYOUT_FACTOR || size * RELAYOUT_FACTOR <= this.layoutSize);
+    let drifted = false;
+    if (size >= this.layoutSize * RELAYOUT_FACTOR || size * RELAYOUT_FACTOR <= this.layoutSize) {
+      drifted = this.substringsFor(size) !== current;
+      if (!drifted) this.layoutSize = size; // still the right m: measure the next drift from here
+    }
     const threshold = this.fixedMergeThreshold ?? Math.min(MAX_MERGE_THRESHOLD, Math.max(MIN_MERGE_THRESHOLD, tables.postingCount >>> 6));
     // Merges keep the postings of slots that died; a build from scratch drops them once they add up.
     const deadPostings = store.deadBelowBoundary - (tables.slotEnd - tables.postingCount);
     const rebuildDue = drifted || deadPostings >= Math.max(threshold, tables.postingCount * MAX_DEAD_POSTING_SHARE);
-    if (rebuildDue && (now || this.build === null)) this.rebuild(drifted ? wanted : current, now);
+    // Any rebuild takes the m that suits the size now.
+    if (rebuildDue && (now || this.build === null)) this.rebuild(this.substringsFor(size), now);
     if (this.tables === tables && this.deltaSize >= threshold && readersAway) this.merge(tables);
+  }
+
+  private substringsFor(size: number): number {
+    return this.fixedSubstrings ?? chooseSubstringCount(size, this.maxSubstringBits, this.costs);
   }
 
   private merge(tables: TableSet): void {
@@ -168,7 +177,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
 
   private rebuild(substrings: number, now: boolean): void {
     const store = this.store;
-    const job: TableJob = {
+    const job: TableBuild = {
       layout: evenLayout(substrings, this.maxSubstringBits),
       source: { memory: store.memory, hashes: store.hashes, deadBits: store.deadBits },
       slotEnd: store.slotCount,
@@ -184,7 +193,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
     };
     const background = this.background;
     if (now || background === null || this.backgroundFailed || size < this.backgroundBuildFrom) {
-      this.install(runTableJob(job));
+      this.install(runTableBuild(job));
       finished();
       return;
     }

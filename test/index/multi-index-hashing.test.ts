@@ -29,7 +29,7 @@ describe('MultiIndexHashingIndex', () => {
     expect(index.searchPaths).toEqual({ tables: 0, plannedScan: 1, fallbackScan: 0 });
     const large = clusteredHashes(random, 60_000, 3000, 10_000);
     index.addMany(large.ids, large.packed);
-    expect(index.substrings).toBe(16); // 256 / log2(65 000) ≈ 16
+    expect(index.substrings).toBe(17); // chooseSubstringCount(65 000); 256 / log2(65 000) ≈ 16
     index.search(uniformHash(random), 31);
     expect(index.searchPaths.tables).toBe(1);
     index.search(uniformHash(random), 64); // far too many probes: the scan is cheaper
@@ -76,7 +76,7 @@ describe('MultiIndexHashingIndex', () => {
     const set = clusteredHashes(random, 6000, 60);
     index.addMany(set.ids.subarray(0, 1000), set.packed.subarray(0, 1000 * 32));
     model.addMany(set.ids.subarray(0, 1000), set.packed.subarray(0, 1000 * 32));
-    expect(index.substrings).toBe(26); // 256 / log2(1000)
+    expect(index.substrings).toBe(32); // chooseSubstringCount(1000)
     const queries = mixedQueries(random, set, 8);
     for (let i = 1000; i < 6000; i++) {
       const hash = set.packed.subarray(i * 32, i * 32 + 32);
@@ -93,7 +93,7 @@ describe('MultiIndexHashingIndex', () => {
     }
     await index.settle();
     expect(index.upkeep.backgroundBuilds).toBeGreaterThan(0);
-    expect(index.substrings).toBeLessThan(26); // rebuilt for a larger size (≈ 22, with hysteresis)
+    expect(index.substrings).toBeLessThan(32); // rebuilt for a larger size
     expect(index.deltaSize).toBeLessThan(100);
     expectExact(index, model, queries, 31);
   });

@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { probeBall } from '../../src/index/mih/probe-ball.js';
-import { evenLayout, probeRadii, substringCountFor, substringKey } from '../../src/index/mih/substring-layout.js';
+import { chooseSubstringCount } from '../../src/index/mih/substring-count.js';
+import { evenLayout, probeRadii, substringKey } from '../../src/index/mih/substring-layout.js';
 import { popcount32 } from '../../src/index/popcount.js';
 
 describe('substring layout', () => {
@@ -14,11 +15,12 @@ describe('substring layout', () => {
     expect(() => evenLayout(0)).toThrow(RangeError);
   });
 
-  it('chooses m ≈ 256 / log2 N', () => {
-    expect(substringCountFor(10_000_000)).toBe(11);
-    expect(substringCountFor(1_000_000)).toBe(13);
-    expect(substringCountFor(100_000)).toBe(15);
-    expect(substringCountFor(1)).toBe(64);
+  it('chooses m near 256 / log2 N, the fastest at radius 31 within the offsets budget', () => {
+    expect(chooseSubstringCount(10_000_000)).toBe(11);
+    expect(chooseSubstringCount(1_000_000)).toBe(13);
+    expect(chooseSubstringCount(100_000)).toBe(16);
+    expect(chooseSubstringCount(1)).toBe(64);
+    expect(chooseSubstringCount(10_000_000, 14)).toBe(19); // ⌈256 / 14⌉: the longest substrings allowed
   });
 
   it('extracts substrings across word boundaries', () => {

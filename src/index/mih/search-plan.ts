@@ -55,6 +55,31 @@ export interface SearchPlan {
   readonly queryNanos: Float64Array;
 }
 
+/** Bucket lookups and expected candidates (for uniformly spread hashes) of one query; `feasible` when every probe ball is listed. */
+export interface TableQueryEstimate {
+  readonly feasible: boolean;
+  readonly probes: number;
+  readonly candidates: number;
+}
+
+export function estimateTableQuery(layout: SubstringLayout, indexedSlots: number, maxDistance: number): TableQueryEstimate {
+  let probes = 0;
+  let candidates = 0;
+  let feasible = true;
+  probeRadii(layout.lengths.length, maxDistance).forEach((radius, t) => {
+    if (radius < 0) return;
+    const ball = probeBall(layout.lengths[t]!);
+    if (radius > ball.maxRadius) {
+      feasible = false;
+      return;
+    }
+    const size = ball.sizes[radius]!;
+    probes += size;
+    candidates += (size * indexedSlots) / 2 ** layout.lengths[t]!;
+  });
+  return { feasible, probes, candidates };
+}
+
 /**
  * `indexedSlots` postings per table; the alternative scan reads `scannedSlots` slots (dead ones
  * included). The delta is scanned either way and does not enter the comparison.
@@ -75,27 +100,13 @@ export function planSearches(
   const queryNanos = new Float64Array(MAX_DISTANCE + 1);
   const scanCost = scanNanos(scannedSlots, costs);
   for (let r = 0; r <= MAX_DISTANCE; r++) {
-    const tableRadii = probeRadii(m, r);
-    radii.push(tableRadii);
-    let feasible = true;
-    let lookups = 0;
-    let expectedCandidates = 0;
-    tableRadii.forEach((radius, t) => {
-      if (radius < 0) return;
-      const ball = balls[t]!;
-      if (radius > ball.maxRadius) {
-        feasible = false;
-        return;
-      }
-      const size = ball.sizes[radius]!;
-      lookups += size;
-      expectedCandidates += (size * indexedSlots) / 2 ** layout.lengths[t]!;
-    });
-    probes[r] = feasible ? lookups : 0;
-    const probeCost = lookups * costs.probe;
-    queryNanos[r] = feasible ? probeCost + expectedCandidates * costs.candidate : Infinity;
+    radii.push(probeRadii(m, r));
+    const estimate = estimateTableQuery(layout, indexedSlots, r);
+    probes[r] = estimate.feasible ? estimate.probes : 0;
+    const probeCost = estimate.probes * costs.probe;
+    queryNanos[r] = estimate.feasible ? probeCost + estimate.candidates * costs.candidate : Infinity;
     if (strategy === 'tables') {
-      useTables.push(feasible);
+      useTables.push(estimate.feasible);
       candidateBudget[r] = Infinity;
     } else {
       useTables.push(queryNanos[r]! < scanCost);

@@ -1,9 +1,7 @@
 /**
- * How multi-index hashing cuts a 256-bit hash into m substrings, and the pigeonhole radius each
- * substring table is probed with. m follows the size: each substring is about log2 N bits
- * (Norouzi et al. choose m ≈ b / log2 N), so a substring bucket holds about one hash and the
- * number of probes stays small. Lengths are capped at 24 bits to bound the per-key offset
- * arrays; bits left over when m · 24 < 256 are simply not indexed (still exact: a distance on a
+ * How multi-index hashing cuts a 256-bit hash into m substrings (m itself is chosen in
+ * `substring-count.ts`), and the pigeonhole radius each substring table is probed with. Lengths
+ * are capped at 24 bits to bound the per-key offset arrays; bits left over when m · 24 < 256 are simply not indexed (still exact: a distance on a
  * subset of the bits is at most the full distance).
  *
  * Bit b of a hash is bit (b mod 32) of its little-endian 32-bit word b / 32.
@@ -40,12 +38,6 @@ export function evenLayout(substrings: number, maxBits = MAX_SUBSTRING_BITS): Su
     start += length;
   }
   return { starts, lengths };
-}
-
-/** m for a table of `size` hashes: 256 / log2(size), the substring length matching the size. */
-export function substringCountFor(size: number): number {
-  const bits = Math.log2(Math.max(2, size));
-  return Math.max(Math.ceil(HASH_BITS / MAX_SUBSTRING_BITS), Math.min(HASH_BITS / MIN_SUBSTRING_BITS, Math.round(HASH_BITS / bits)));
 }
 
 /**

@@ -18,25 +18,25 @@ interface JobSource {
 }
 
 /** Index the live slots below `slotEnd` of `source` with `layout`. */
-export interface TableJob {
+export interface TableBuild {
   readonly layout: SubstringLayout;
   readonly source: JobSource;
   readonly slotEnd: number;
 }
 
-export type TableJobResponse = { readonly tables: TableSet } | { readonly error: string };
+export type TableBuildResponse = { readonly tables: TableSet } | { readonly error: string };
 
-export function runTableJob(job: TableJob): TableSet {
+export function runTableBuild(job: TableBuild): TableSet {
   const source: SlotSource = { words: new Uint32Array(job.source.memory.buffer), hashesWord: job.source.hashes >>> 2, deadBits: job.source.deadBits };
   return buildTables(job.layout, source, job.slotEnd);
 }
 
 /** One worker thread running builds one at a time; unreferenced while idle. */
-export class BackgroundTableWorker {
+export class BackgroundBuilder {
   private worker: Worker | null = null;
 
-  run(job: TableJob): Promise<TableSet> {
-    const worker = (this.worker ??= startWorker(import.meta.url, 'table-worker'));
+  run(job: TableBuild): Promise<TableSet> {
+    const worker = (this.worker ??= startWorker(import.meta.url, 'build-worker'));
     return new Promise<TableSet>((resolve, reject) => {
       const cleanup = (): void => {
         worker.off('message', onMessage);
@@ -44,20 +44,20 @@ export class BackgroundTableWorker {
         worker.off('exit', onExit);
         worker.unref();
       };
-      const onMessage = (response: TableJobResponse): void => {
+      const onMessage = (response: TableBuildResponse): void => {
         cleanup();
         if ('tables' in response) resolve(response.tables);
-        else reject(new OperationError('ERR_INTERNAL', `table worker failed: ${response.error}`));
+        else reject(new OperationError('ERR_INTERNAL', `build worker failed: ${response.error}`));
       };
       const onError = (error: Error): void => {
         cleanup();
         this.worker = null;
-        reject(new OperationError('ERR_INTERNAL', `table worker failed: ${error.message}`, { cause: error }));
+        reject(new OperationError('ERR_INTERNAL', `build worker failed: ${error.message}`, { cause: error }));
       };
       const onExit = (): void => {
         cleanup();
         if (this.worker === worker) this.worker = null;
-        reject(new OperationError('ERR_UNAVAILABLE', 'table worker stopped before answering'));
+        reject(new OperationError('ERR_UNAVAILABLE', 'build worker stopped before answering'));
       };
       worker.on('message', onMessage);
       worker.on('error', onError);
