@@ -41,7 +41,7 @@ export type BucketBounds = Pick<SubstringTable, 'groupStart' | 'keyEnd' | 'spill
 export interface TableSet {
   readonly layout: SubstringLayout;
   readonly tables: readonly SubstringTable[];
-  /** The tables index the slots below `slotEnd` that were live when they were built. */
+  /** The tables index the slots below `slotEnd` that were live when they were built or merged in. */
   readonly slotEnd: number;
   /** Postings per table. */
   readonly postingCount: number;
