@@ -41,6 +41,10 @@ const ConfigSchema = z.object({
   checkpointEveryEntries: integer(1).default(10_000),
   /** …or after this long, when the log has grown. */
   checkpointEveryMs: integer(1000).default(60_000),
+  /** The Hamming index for perceptual types: multi-index hashing (default) or the plain linear scan. */
+  indexKind: z.enum(['multi-index', 'linear-scan']).default('multi-index'),
+  /** Worker threads for batch searches; default: one per core. 0 searches on the request thread. */
+  searchThreads: integer(0, 64).optional(),
   /** Local hashing: largest image accepted, in pixels (decompression-bomb guard). */
   maxImagePixels: integer(256).default(100_000_000),
 });
@@ -68,6 +72,8 @@ export const CONFIG_ENV: Readonly<Record<keyof Config, string>> = {
   logKeyPath: 'SIGNALBANK_LOG_KEY',
   checkpointEveryEntries: 'SIGNALBANK_CHECKPOINT_EVERY_ENTRIES',
   checkpointEveryMs: 'SIGNALBANK_CHECKPOINT_EVERY_MS',
+  indexKind: 'SIGNALBANK_INDEX',
+  searchThreads: 'SIGNALBANK_SEARCH_THREADS',
   maxImagePixels: 'SIGNALBANK_MAX_IMAGE_PIXELS',
 };
 

@@ -1,6 +1,6 @@
 /**
  * The public library (`import … from "signalbank"`, SPEC §7): local hashing (`hashImage`), signal
- * types and hash helpers, the error hierarchy, the request signer and the API client.
+ * types and hash helpers, the Hamming index, the error hierarchy, the request signer and the API client.
  */
 export * from './errors.js';
 export type { SignalType, SignalTypeName } from './signals/signal-type.js';
@@ -15,3 +15,7 @@ export type { SigningKey, RequestToSign, SignOptions } from './client/sign-reque
 export { SignalbankClient, errorFromAnswer, withQuery } from './client/signalbank-client.js';
 export type { ClientOptions, SubmitItem, MatchRequestQuery, MatchHit, SubmitAnswer, MatchAnswer } from './client/signalbank-client.js';
 export { generateMemberKeyPair } from './auth/member-keys.js';
+export type { Hash256, HammingIndex, IndexMatch, SearchOptions } from './index/hamming-index.js';
+export { createHammingIndex, type CreateHammingIndexOptions } from './index/create-hamming-index.js';
+export { LinearScanIndex } from './index/linear-scan-index.js';
+export { MultiIndexHashingIndex, type MultiIndexOptions } from './index/multi-index-hashing-index.js';

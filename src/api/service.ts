@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { Bank, type IndexFactory } from '../bank/bank.js';
+import { createHammingIndex } from '../index/create-hamming-index.js';
 import { initialiseBank, type InitialiseReport } from '../bank/initialise-bank.js';
 import { ReplayGuard } from '../auth/replay-guard.js';
 import { CLOCK_SKEW_SECONDS } from '../auth/request-token.js';
@@ -38,7 +39,8 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** Milliseconds since the epoch; tests freeze it. */
   readonly clock?: () => number;
-  readonly createIndex: IndexFactory;
+  /** How each perceptual type's index is built; default: from `indexKind` and `searchThreads`. */
+  readonly createIndex?: IndexFactory;
   readonly version?: string;
 }
 
@@ -59,7 +61,12 @@ export interface RunningService {
 
 const JTI_PRUNE_INTERVAL_MS = 60_000;
 
-export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
+/** The index the configuration asks for, one per perceptual signal type. */
+export function configuredIndexFactory(config: Config): IndexFactory {
+  return () => createHammingIndex({ kind: config.indexKind, ...(config.searchThreads !== undefined && { workers: config.searchThreads }) });
+}
+
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'signalbank' } });
   const clock = options.clock ?? Date.now;
   let initialised: InitialiseReport | undefined;
@@ -71,7 +78,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   let shuttingDown = false;
   try {
     const loadStarted = performance.now();
-    const bank = await Bank.open(store, options.createIndex);
+    const bank = await Bank.open(store, options.createIndex ?? configuredIndexFactory(config));
     const indexLoadMs = performance.now() - loadStarted;
     logger.info({ indexSizes: bank.indexSizes(), ms: Math.round(indexLoadMs) }, 'index loaded');
 
@@ -140,6 +147,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
         await closed;
         clearTimeout(grace);
         await upkeep?.stop();
+        await bank.close();
         await matchCounter.stop().catch((error: unknown) => logger.error({ err: error }, 'writing match counts failed'));
         await checkpoints.stop().catch((error: unknown) => logger.error({ err: error }, 'the last checkpoint failed'));
         await store.close();

@@ -205,17 +205,29 @@ export class Bank {
     if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_MATCH_LIMIT) {
       throw new InputError('ERR_VALIDATION', `limit must be an integer 1–${MAX_MATCH_LIMIT}`);
     }
-    const hits: (Candidate[] | undefined)[] = [];
+    const hits: (Candidate[] | undefined)[] = new Array<Candidate[] | undefined>(queries.length);
     const exact = new Map<number, SignalRecord>();
-    for (const query of queries) {
-      if (!query.ok) hits.push(undefined);
-      else if (this.indexes.has(query.value.type)) hits.push(this.indexCandidates(query.value, options));
-      else {
-        // Exact types (md5, sha256) are looked up in the store by value.
-        const found = await this.store.findSignal(query.value.type, query.value.hash, undefined);
-        if (found) exact.set(found.signal.rowId, found.signal);
-        hits.push(found ? [{ id: found.signal.rowId, distance: 0 }] : []);
+    // Index queries are grouped by type and radius so that a batch searches on every core.
+    const groups = new Map<string, { type: SignalTypeName; maxDistance: number; positions: number[]; hashes: Uint8Array[] }>();
+    for (const [position, query] of queries.entries()) {
+      if (!query.ok) continue;
+      const { type, hash, maxDistance } = query.value;
+      if (this.indexes.has(type)) {
+        const key = `${type}/${maxDistance}`;
+        const group = groups.get(key) ?? { type, maxDistance, positions: [], hashes: [] };
+        group.positions.push(position);
+        group.hashes.push(hexToBytes(hash));
+        groups.set(key, group);
+        continue;
       }
+      // Exact types (md5, sha256) are looked up in the store by value.
+      const found = await this.store.findSignal(type, hash, undefined);
+      if (found) exact.set(found.signal.rowId, found.signal);
+      hits[position] = found ? [{ id: found.signal.rowId, distance: 0 }] : [];
+    }
+    for (const group of groups.values()) {
+      const found = await this.searchIndex(group.type, group.hashes, group.maxDistance, options);
+      group.positions.forEach((position, i) => (hits[position] = found[i]));
     }
     const wanted = new Set<number>();
     for (const list of hits) for (const hit of list ?? []) if (!exact.has(hit.id)) wanted.add(hit.id);
@@ -235,18 +247,27 @@ export class Bank {
   }
 
   /**
-   * Index hits for one query, cut after the `limit`-th distance but keeping its ties, so that
-   * the final order by (distance, public id) is exact.
+   * Index hits for queries of one type and radius, each cut after the `limit`-th distance but
+   * keeping its ties, so that the final order by (distance, public id) is exact. One query is
+   * searched on this thread; a batch goes to the index's worker threads.
    */
-  private indexCandidates(query: ValidQuery, options: MatchOptions): Candidate[] {
-    const entry = this.indexes.get(query.type)!;
+  private async searchIndex(type: SignalTypeName, hashes: Uint8Array[], maxDistance: number, options: MatchOptions): Promise<Candidate[][]> {
+    const entry = this.indexes.get(type)!;
     const filter = options.includeDisputed || entry.disputed.size === 0 ? undefined : (id: number) => !entry.disputed.has(id);
-    const hits = entry.index.search(hexToBytes(query.hash), query.maxDistance, filter ? { filter } : undefined);
-    if (hits.length <= options.limit) return hits;
-    const boundary = hits[options.limit - 1]!.distance;
-    let end = options.limit;
-    while (end < hits.length && hits[end]!.distance === boundary) end++;
-    return hits.slice(0, end);
+    const searchOptions = filter ? { filter } : undefined;
+    const found = hashes.length === 1 ? [entry.index.search(hashes[0]!, maxDistance, searchOptions)] : await entry.index.searchMany(hashes, maxDistance, searchOptions);
+    return found.map((hits) => {
+      if (hits.length <= options.limit) return hits;
+      const boundary = hits[options.limit - 1]!.distance;
+      let end = options.limit;
+      while (end < hits.length && hits[end]!.distance === boundary) end++;
+      return hits.slice(0, end);
+    });
+  }
+
+  /** Stops the indexes' worker threads. */
+  async close(): Promise<void> {
+    await Promise.all([...this.indexes.values()].map((entry) => entry.index.close()));
   }
 
   /** Brings the index in step with a committed change. */

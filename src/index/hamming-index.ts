@@ -39,4 +39,6 @@ export interface HammingIndex {
   has(id: number): boolean;
   search(hash: Hash256, maxDistance: number, options?: SearchOptions | number): IndexMatch[];
   searchMany(hashes: readonly Hash256[] | Uint8Array, maxDistance: number, options?: SearchOptions | number): Promise<IndexMatch[][]>;
+  /** Stops the worker threads behind `searchMany` and background upkeep; they start again when needed. */
+  close(): Promise<void>;
 }

@@ -15,7 +15,6 @@ import { signingKeyFromJwk, type SigningKey } from '../../src/client/sign-reques
 import { loadConfig, type ConfigInput } from '../../src/config.js';
 import type { IndexFactory } from '../../src/bank/bank.js';
 import type { Role } from '../../src/store/store.js';
-import { BruteForceIndex } from './brute-force-index.js';
 
 export interface TestMember {
   readonly id: string;
@@ -38,9 +37,8 @@ export interface TestService {
   restart(): Promise<void>;
 }
 
-export const testIndexFactory: IndexFactory = () => new BruteForceIndex();
-
-export async function startTestService(overrides: ConfigInput = {}, createIndex: IndexFactory = testIndexFactory): Promise<TestService> {
+/** The service's own index; `createIndex` replaces it for a test that needs another. */
+export async function startTestService(overrides: ConfigInput = {}, createIndex?: IndexFactory): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-it-'));
   const dbPath = join(dir, 'bank.db');
   const config = loadConfig({}, { host: '127.0.0.1', port: 0, dbPath, logLevel: 'silent', rateLimitPerSecond: 0, ...overrides });
@@ -48,7 +46,7 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex:
     now: Date.now(),
   } as TestService;
   const clock = () => harness.now;
-  let service = await startService(config, { clock, createIndex, version: 'test' });
+  let service = await startService(config, { clock, ...(createIndex && { createIndex }), version: 'test' });
   const adminJwk = JSON.parse(readFileSync(service.initialised!.admin!.privateKeyPath, 'utf8')) as JWK;
   const adminKey = await signingKeyFromJwk('admin', adminJwk);
   const clientFor = (key: SigningKey) => new SignalbankClient({ baseUrl: service.url, key, clock });
@@ -75,7 +73,7 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex:
     },
     async restart() {
       await service.close();
-      service = await startService({ ...config, port: service.port }, { clock, createIndex, version: 'test' });
+      service = await startService({ ...config, port: service.port }, { clock, ...(createIndex && { createIndex }), version: 'test' });
     },
   });
 }
