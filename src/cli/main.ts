@@ -4,7 +4,7 @@
  * command under `commands/`, runs it, and turns any failure into a coded message and exit code.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as auditCommand from './commands/audit.js';
 import * as backupCommand from './commands/backup.js';
@@ -14,14 +14,17 @@ import * as keyCommand from './commands/key.js';
 import * as keygenCommand from './commands/keygen.js';
 import * as matchCommand from './commands/match.js';
 import * as memberCommand from './commands/member.js';
+import * as serveCommand from './commands/serve.js';
 import * as submitCommand from './commands/submit.js';
 import { EXIT_USAGE, reportFailure } from './output.js';
+import { packageVersion } from './package-version.js';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 const COMMANDS: readonly CommandModule[] = [
+  serveCommand,
   hashCommand,
   initCommand,
   keygenCommand,
@@ -32,11 +35,6 @@ const COMMANDS: readonly CommandModule[] = [
   auditCommand,
   backupCommand,
 ];
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function buildProgram(): Command {
   const program = new Command('signalbank')
@@ -60,6 +58,17 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/** True when this file is the program being run, also through the `bin` symlink npm installs. */
+function isMainModule(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule()) {
   process.exitCode = await runCli(process.argv.slice(2));
 }
