@@ -75,6 +75,11 @@ export class MerkleFrontier {
     return new MerkleFrontier(this.count, this.roots);
   }
 
+  /** The hashes at `frontierPositions(size)`, left to right (what the constructor takes). */
+  subtreeRoots(): readonly Digest[] {
+    return [...this.roots];
+  }
+
   /** Appends a leaf hash; answers the subtrees it completed, the leaf itself (level 0) first. */
   append(leaf: Digest): SubtreeNode[] {
     const completed: SubtreeNode[] = [{ level: 0, index: this.count, hash: leaf }];

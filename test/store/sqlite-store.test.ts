@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { isSignalbankError } from '../../src/errors.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { MIGRATIONS_DIR, migrate, readMigrations } from '../../src/store/sqlite/migrations.js';
+import { BackgroundUpkeep } from '../../src/store/sqlite/background-upkeep.js';
+import { SqliteAuditLog } from '../../src/store/sqlite/sqlite-audit.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -104,6 +106,49 @@ describe('sqlite audit tree upkeep', () => {
     const reopened = SqliteStore.open({ path });
     expect(await reopened.auditTreeHead()).toEqual(head);
     await reopened.close();
+    rmSync(dir, { recursive: true });
+  });
+
+  it('is kept by the upkeep worker without any read, to the root a catch-up computes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-tree-'));
+    const path = join(dir, 'bank.db');
+    const store = SqliteStore.open({ path });
+    const upkeep = BackgroundUpkeep.start(store.db, { pollMs: 5 });
+    const system = { actor: 'system', kid: null, proof: null };
+    for (let i = 0; i < 70; i++) await store.createMember({ id: `member-${i}`, name: `${i}`, roles: [] }, system);
+    const chunks = () => (store.db.prepare('SELECT count(*) AS n FROM audit_leaf_chunks').get() as { n: number }).n;
+    const deadline = Date.now() + 10_000;
+    while (chunks() < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(chunks()).toBe(4);
+    await upkeep.stop();
+    const head = await store.auditTreeHead();
+    expect(head.treeSize).toBe(70);
+    store.db.exec('DROP TRIGGER audit_leaf_chunks_no_delete; DELETE FROM audit_leaf_chunks; DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;');
+    expect(await store.auditTreeHead()).toEqual(head);
+    await store.close();
+    rmSync(dir, { recursive: true });
+  });
+
+  it('records hashed chunks only without a gap, skipping those already recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-tree-'));
+    const store = SqliteStore.open({ path: join(dir, 'bank.db') });
+    const system = { actor: 'system', kid: null, proof: null };
+    for (let i = 0; i < 48; i++) await store.createMember({ id: `member-${i}`, name: `${i}`, roles: [] }, system);
+    const log = new SqliteAuditLog(store.db);
+    const first = log.hashChunks(0, log.chunkFrontierAt(0), 1)!;
+    const later = log.hashChunks(1, first.frontier, 2)!;
+    expect([first.leaves.length, later.leaves.length]).toEqual([1, 2]);
+    // A gap (chunk 0 missing) is refused and changes nothing.
+    expect(store.db.transaction(() => log.recordChunks(later)).immediate()).toBe(false);
+    expect(log.chunkCount()).toBe(0);
+    expect(store.db.transaction(() => log.recordChunks(first)).immediate()).toBe(true);
+    expect(store.db.transaction(() => log.recordChunks(first)).immediate()).toBe(true);
+    expect(store.db.transaction(() => log.recordChunks(later)).immediate()).toBe(true);
+    expect(log.chunkCount()).toBe(3);
+    const head = await store.auditTreeHead();
+    store.db.exec('DROP TRIGGER audit_leaf_chunks_no_delete; DELETE FROM audit_leaf_chunks; DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;');
+    expect(await store.auditTreeHead()).toEqual(head);
+    await store.close();
     rmSync(dir, { recursive: true });
   });
 });

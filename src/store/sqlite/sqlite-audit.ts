@@ -6,11 +6,13 @@
  * The RFC 6962 tree over the entries (leaf = SHA-256(0x00 ‖ RFC 8785 canonical JSON of the entry
  * as served)) is recorded by `catchUp`, incrementally and in order: the leaf hashes of each
  * complete run of 16 entries in one chunk row, and every perfect subtree of 16 leaves or more as
- * it completes — from a cached frontier, never a rebuild, one write per 16 entries. A background
- * worker (src/store/sqlite/upkeep-worker.ts) runs it moments after commits, off the request path; every
- * read of the tree runs it first, and composes the last, incomplete chunk from its entries, so
- * heads and proofs always cover every committed entry. Entries, chunks, subtrees and checkpoints
- * refuse UPDATE and DELETE.
+ * it completes — from a frontier, never a rebuild, one row per 16 entries. Hashing (`hashChunks`)
+ * only reads, so the upkeep worker (src/store/sqlite/upkeep-worker.ts) does it on the other core
+ * moments after commits and hands the rows to the service's connection to record
+ * (`recordChunks`): one writer, no lock contention. Every read of the tree catches up first
+ * (`catchUp`) and composes the last, incomplete chunk from its entries, so heads and proofs
+ * always cover every committed entry. Entries, chunks, subtrees and checkpoints refuse UPDATE and
+ * DELETE.
  */
 import { canonicalEntryJson } from '../../audit/canonical-json.js';
 import {
@@ -55,6 +57,18 @@ const CHUNK_LEVEL = 4;
 const CHUNK = 2 ** CHUNK_LEVEL;
 /** Chunks recorded per write transaction by `catchUp`, so that other writers wait only briefly. */
 const CATCH_UP_CHUNKS = 64;
+
+/** Complete chunks hashed from committed entries, ready to be recorded (see `recordChunks`). */
+export interface HashedChunks {
+  /** Index of the first chunk. */
+  readonly first: number;
+  /** Per chunk, its 16 leaf hashes concatenated. */
+  readonly leaves: readonly Buffer[];
+  /** The perfect subtrees of 16 leaves or more that these chunks complete. */
+  readonly nodes: readonly SubtreeNode[];
+  /** The frontier of chunk roots after them. */
+  readonly frontier: MerkleFrontier;
+}
 
 /** The root of a perfect subtree from its leaves (a power of two of them). */
 function perfectRoot(leaves: readonly Digest[]): Digest {
@@ -112,47 +126,67 @@ export class SqliteAuditLog {
     };
   }
 
-  /** True when a whole chunk of entries waits to be recorded in the tree. */
-  isBehind(): boolean {
-    return (this.q.maxSeq.get()?.seq ?? 0) >= (this.chunkCount() + 1) * CHUNK;
+  /** Chunks recorded in the tree. */
+  chunkCount(): number {
+    return this.q.chunkCount.get()?.n ?? 0;
+  }
+
+  /** True when a whole chunk of entries after the first `chunks` chunks waits to be recorded. */
+  isBehind(chunks = this.chunkCount()): boolean {
+    return (this.q.maxSeq.get()?.seq ?? 0) >= (chunks + 1) * CHUNK;
   }
 
   /**
-   * Records every complete chunk of entries the tree does not hold yet, in order; answers how
-   * many entries. Hashing happens outside the write transaction, which checks that no other
-   * connection moved the tree meanwhile (else it starts over). Stops at a gap in the entries: a
-   * log with a missing entry is left for `audit verify` to report, never papered over.
+   * Hashes up to `maxChunks` complete chunks of committed entries after the first `chunks` ones,
+   * continuing `frontier` (the chunk roots so far, which this leaves untouched). Reads only; the
+   * answer is recorded by `recordChunks`, on this connection or another. Stops at a gap in the
+   * entries: a log with a missing entry is left for `audit verify` to report, never papered over.
+   */
+  hashChunks(chunks: number, frontier: MerkleFrontier, maxChunks = CATCH_UP_CHUNKS): HashedChunks | undefined {
+    const rows = this.q.entriesAfter.all(chunks * CHUNK, maxChunks * CHUNK);
+    let contiguous = 0;
+    while (contiguous < rows.length && rows[contiguous]!.seq === chunks * CHUNK + contiguous + 1) contiguous++;
+    const complete = Math.floor(contiguous / CHUNK);
+    if (complete === 0) return undefined;
+    const next = frontier.clone();
+    const leaves: Buffer[] = [];
+    const nodes: SubtreeNode[] = [];
+    for (let c = 0; c < complete; c++) {
+      const chunkLeaves = rows.slice(c * CHUNK, (c + 1) * CHUNK).map((row) => auditLeafHash(toEntry(row)));
+      leaves.push(Buffer.concat(chunkLeaves));
+      for (const node of next.append(perfectRoot(chunkLeaves))) nodes.push({ level: node.level + CHUNK_LEVEL, index: node.index, hash: node.hash });
+    }
+    return { first: chunks, leaves, nodes, frontier: next };
+  }
+
+  /**
+   * Records hashed chunks; call inside a write transaction. Chunks the tree already holds are
+   * skipped (they are the same: the tree is a function of the entries). Answers false, recording
+   * nothing, when they would leave a gap — the caller hashes again from `chunkCount()`.
+   */
+  recordChunks(hashed: HashedChunks): boolean {
+    const chunks = this.chunkCount();
+    if (hashed.first > chunks) return false;
+    hashed.leaves.forEach((leaves, i) => {
+      if (hashed.first + i >= chunks) this.q.insertChunk.run(hashed.first + i, leaves);
+    });
+    for (const node of hashed.nodes) this.q.insertNode.run(node.level, node.index, node.hash);
+    this.chunkFrontier = hashed.frontier.clone();
+    return true;
+  }
+
+  /**
+   * Records every complete chunk of entries the tree does not hold yet, in order, on this
+   * connection; answers how many entries. Hashing happens outside the write transaction.
    */
   catchUp(): number {
     let added = 0;
     for (;;) {
       const chunks = this.chunkCount();
-      const rows = this.q.entriesAfter.all(chunks * CHUNK, CATCH_UP_CHUNKS * CHUNK);
-      let contiguous = 0;
-      while (contiguous < rows.length && rows[contiguous]!.seq === chunks * CHUNK + contiguous + 1) contiguous++;
-      const complete = Math.floor(contiguous / CHUNK);
-      if (complete === 0) return added;
-      const frontier = this.chunkFrontierAt(chunks);
-      const chunkRows: [number, Buffer][] = [];
-      const nodes: SubtreeNode[] = [];
-      for (let c = 0; c < complete; c++) {
-        const leaves = rows.slice(c * CHUNK, (c + 1) * CHUNK).map((row) => auditLeafHash(toEntry(row)));
-        chunkRows.push([chunks + c, Buffer.concat(leaves)]);
-        for (const node of frontier.append(perfectRoot(leaves))) nodes.push({ level: node.level + CHUNK_LEVEL, index: node.index, hash: node.hash });
-      }
-      const written = this.db
-        .transaction(() => {
-          if (this.chunkCount() !== chunks) return false;
-          for (const [chunk, leaves] of chunkRows) this.q.insertChunk.run(chunk, leaves);
-          for (const node of nodes) this.q.insertNode.run(node.level, node.index, node.hash);
-          return true;
-        })
-        .immediate();
-      if (written) {
-        this.chunkFrontier = frontier;
-        added += complete * CHUNK;
-      }
-      if (written && contiguous < CATCH_UP_CHUNKS * CHUNK) return added;
+      const hashed = this.hashChunks(chunks, this.chunkFrontierAt(chunks));
+      if (!hashed) return added;
+      if (this.db.transaction(() => this.recordChunks(hashed)).immediate()) added += hashed.leaves.length * CHUNK;
+      if (hashed.leaves.length < CATCH_UP_CHUNKS) return added;
     }
   }
 
@@ -233,12 +267,8 @@ export class SqliteAuditLog {
     this.q.insertLogKey.run(key.kid, JSON.stringify(key.publicJwk), key.createdAt);
   }
 
-  private chunkCount(): number {
-    return this.q.chunkCount.get()?.n ?? 0;
-  }
-
   /** A copy of the frontier of chunk roots after `chunks` chunks (cached; else read from the stored subtrees). */
-  private chunkFrontierAt(chunks: number): MerkleFrontier {
+  chunkFrontierAt(chunks: number): MerkleFrontier {
     if (this.chunkFrontier?.size !== chunks) {
       const read = (level: number, index: number) => this.storedNode(level + CHUNK_LEVEL, index);
       this.chunkFrontier = new MerkleFrontier(chunks, frontierPositions(chunks).map((p) => read(p.level, p.index)));

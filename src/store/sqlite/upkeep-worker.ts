@@ -1,11 +1,14 @@
 /**
  * Worker thread that does the SQLite store's upkeep off the thread answering requests, with its
- * own connection at a lowered priority: it records new audit entries in the Merkle tree
- * (`SqliteAuditLog.catchUp`) and checkpoints the write-ahead log into the database file, so that
- * neither the hashing nor the checkpoint's copying and syncing lands on a request.
+ * own read connection at a lowered priority: it hashes newly committed audit entries into Merkle
+ * tree rows (`SqliteAuditLog.hashChunks`) and posts them to the service's connection, the one
+ * writer, which records them between requests; and it checkpoints the write-ahead log into the
+ * database file. Neither the hashing nor the checkpoint's copying and syncing lands on a request,
+ * and the worker never competes for the write lock.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../../runtime/thread-priority.js';
+import type { MerkleFrontier } from '../../audit/merkle-tree.js';
 import { openDatabase } from './database.js';
 import { SqliteAuditLog } from './sqlite-audit.js';
 
@@ -20,18 +23,32 @@ interface UpkeepData {
 const { dbPath, pollMs, checkpointMs } = workerData as UpkeepData;
 lowerThreadPriority(10);
 const db = openDatabase(dbPath);
-// The tree is derived from the entries and rebuilt from them at open, so its writes need not wait
-// for the disk: a power loss costs at most a catch-up, never an entry.
-db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
 const log = new SqliteAuditLog(db);
 let stopped = false;
 let lastCheckpoint = Date.now();
+/** Chunks hashed and posted so far, and the frontier after them; re-read from the tree on `resync`. */
+let hashed: { chunks: number; frontier: MerkleFrontier } | undefined;
+
+/** Hashes and posts what has been committed since the last step, a bounded amount at a time. */
+function hashNewEntries(): void {
+  for (let round = 0; round < 16; round++) {
+    if (hashed === undefined) {
+      const chunks = log.chunkCount();
+      hashed = { chunks, frontier: log.chunkFrontierAt(chunks) };
+    }
+    if (!log.isBehind(hashed.chunks)) return;
+    const next = log.hashChunks(hashed.chunks, hashed.frontier);
+    if (!next) return;
+    parentPort?.postMessage({ type: 'chunks', first: next.first, leaves: next.leaves, nodes: next.nodes, frontier: { size: next.frontier.size, roots: next.frontier.subtreeRoots() } });
+    hashed = { chunks: next.first + next.leaves.length, frontier: next.frontier };
+  }
+}
 
 function step(): void {
   if (stopped) return;
   try {
-    if (log.isBehind()) log.catchUp();
+    hashNewEntries();
     if (Date.now() - lastCheckpoint >= checkpointMs) {
       // Passive: copies what it can without waiting for readers or writers.
       db.pragma('wal_checkpoint(PASSIVE)');
@@ -44,6 +61,7 @@ function step(): void {
 }
 
 parentPort?.on('message', (message: { type: string }) => {
+  if (message.type === 'resync') hashed = undefined;
   if (message.type !== 'stop') return;
   stopped = true;
   db.close();
