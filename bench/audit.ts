@@ -7,11 +7,12 @@
 //         kept by the upkeep worker — timed until the tree has caught up with every entry;
 //       - with the log and everything on the same thread (no second core at all).
 //  2. `audit verify` (verifyLog over HTTP, as the CLI runs it) of a log of AUDIT_VERIFY_ENTRIES
-//     entries (default 1,000,000) served by a real service in a child process.
+//     entries (default 1,000,000) served by a real service in a child process, then the whole
+//     NDJSON export streamed from it while the server's RSS is sampled.
 // Table on stdout, JSON in bench/results/audit.json.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -100,6 +101,34 @@ async function serve(dbPath: string): Promise<{ url: string; child: ChildProcess
   throw new Error('the service stopped before it listened');
 }
 
+/** Resident memory of a process, in bytes (Linux). */
+function rssOf(pid: number): number {
+  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kib ?? 0) * 1024;
+}
+
+/** Streams the whole NDJSON export, sampling the server's RSS: it must stay flat however long the log. */
+async function exportBench(client: SignalbankClient, pid: number): Promise<Record<string, number>> {
+  const rssBefore = rssOf(pid);
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 50);
+  const started = performance.now();
+  let lines = 0;
+  let bytes = 0;
+  try {
+    const response = await client.stream('/v1/audit/export?format=ndjson');
+    for await (const chunk of response.body! as AsyncIterable<Uint8Array>) {
+      bytes += chunk.byteLength;
+      for (const byte of chunk) if (byte === 10) lines++;
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stderr.write(`exported ${lines} lines (${(bytes / 2 ** 20).toFixed(0)} MiB) in ${seconds.toFixed(1)} s\n`);
+  return { exportLines: lines, exportBytes: bytes, exportSeconds: seconds, exportRssBeforeBytes: rssBefore, exportRssPeakBytes: rssPeak };
+}
+
 async function verifyBench(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-verify-'));
   const dbPath = join(dir, 'bank.db');
@@ -137,7 +166,8 @@ async function verifyBench(): Promise<Record<string, number>> {
       process.stderr.write('\n');
       const seconds = (performance.now() - started) / 1000;
       if (!result.ok) throw new Error(`the benchmark log did not verify: ${JSON.stringify(result.findings.slice(0, 3))}`);
-      return { entries, buildSeconds, verifySeconds: seconds, entriesPerSecond: entries / seconds, signedRequests: result.signedRequests };
+      const exported = await exportBench(client, child.pid!);
+      return { entries, buildSeconds, verifySeconds: seconds, entriesPerSecond: entries / seconds, signedRequests: result.signedRequests, ...exported };
     } finally {
       child.kill('SIGTERM');
     }
@@ -178,6 +208,16 @@ async function main(): Promise<void> {
   if (verify) {
     printTable('audit verify over HTTP', [
       { entries: verify['entries']!, 'build s': verify['buildSeconds']!, 'verify s': verify['verifySeconds']!, 'entries/s': Math.round(verify['entriesPerSecond']!), target: '≤ 60 s' },
+    ]);
+    const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+    printTable('NDJSON export, streamed', [
+      {
+        lines: verify['exportLines']!,
+        MiB: mib(verify['exportBytes']!),
+        's': verify['exportSeconds']!,
+        'server RSS before MiB': mib(verify['exportRssBeforeBytes']!),
+        'server RSS peak MiB': mib(verify['exportRssPeakBytes']!),
+      },
     ]);
   }
   console.log(`\nwritten ${writeResult('audit', { submit, ...(verify && { verify }) })}`);
