@@ -4,6 +4,7 @@
  * ECMAScript's JSON.stringify does (which JCS adopts). The audit log hashes entries and signs
  * checkpoints over these bytes, so any two parties serialise an entry identically.
  */
+import type { AuditEntry } from './audit-entry.js';
 import { InputError } from '../errors.js';
 
 export function canonicalJson(value: unknown): string {
@@ -29,18 +30,6 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
-/** The shape of an audit entry, as far as its canonical form needs. */
-export interface CanonicalEntry {
-  readonly seq: number;
-  readonly at: string;
-  readonly actor: string;
-  readonly kid: string | null;
-  readonly action: string;
-  readonly subject: string;
-  readonly data: Record<string, unknown>;
-  readonly proof: string | null;
-}
-
 let lastProof: string | null = null;
 let lastProofJson = 'null';
 
@@ -48,7 +37,7 @@ let lastProofJson = 'null';
  * `canonicalJson(entry)` for an audit entry, its members already in canonical order. The entries
  * of one request share its proof, so the proof's serialisation is reused from one to the next.
  */
-export function canonicalEntryJson(entry: CanonicalEntry): string {
+export function canonicalEntryJson(entry: AuditEntry): string {
   const s = JSON.stringify;
   if (entry.proof !== lastProof) {
     lastProof = entry.proof;

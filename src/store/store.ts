@@ -11,6 +11,7 @@
  * enforces state rules (one active submission per member and signal, the status rule, the last
  * active admin) and answers with coded errors. Every method is atomic.
  */
+import type { AuditEntry } from '../audit/audit-entry.js';
 import type { JWK } from 'jose';
 import type { Label } from '../signals/labels.js';
 import type { SignalStatus } from '../signals/signal-status.js';
@@ -147,17 +148,7 @@ export interface OpinionInput {
   readonly reason?: string;
 }
 
-/** One entry of the signal log, exactly as auditors are served it (SPEC §5). */
-export interface AuditEntry {
-  readonly seq: number;
-  readonly at: string;
-  readonly actor: string;
-  readonly kid: string | null;
-  readonly action: string;
-  readonly subject: string;
-  readonly data: Record<string, unknown>;
-  readonly proof: string | null;
-}
+export type { AuditEntry };
 
 export interface AuditEntryFilter {
   /** Entries with `seq > after` (a cursor). */
