@@ -5,7 +5,8 @@
  * computes in JavaScript, added in the same order; `blockhash.ts` plans the weights and
  * thresholds the sums.
  */
-import { assembleModule, compileModule, F64, FunctionAssembler, I32, type WasmMemory } from './wasm/wasm-assembler.js';
+import { assembleModule, F64, FunctionAssembler, I32 } from '../runtime/wasm/wasm-assembler.js';
+import { compileModule, type WasmMemory } from '../runtime/wasm/webassembly-api.js';
 
 const TRANSPARENT_VALUE = 765;
 export const BLOCK_COLUMNS = 16;
@@ -98,4 +99,4 @@ export interface BlockhashKernelExports {
 }
 
 /** A fresh instance (with its own memory) of the kernel module, compiled once per thread. */
-export const instantiateBlockhashKernel = compileModule<BlockhashKernelExports>(() => assembleModule([rowValues(), addRow()], 1));
+export const instantiateBlockhashKernel = compileModule<BlockhashKernelExports>(() => assembleModule([rowValues(), addRow()], { own: { initialPages: 1 } }));

@@ -17,7 +17,7 @@
  */
 import { BLOCK_COLUMNS, type BlockhashKernelExports, instantiateBlockhashKernel } from './blockhash-kernel.js';
 import type { RawImage } from './raw-image.js';
-import { reserveMemory } from './wasm/wasm-assembler.js';
+import { reserveMemory } from '../runtime/wasm/webassembly-api.js';
 
 /** Blocks per side: 16 × 16 blocks, 256 bits. */
 const BITS = BLOCK_COLUMNS;

@@ -10,14 +10,14 @@ import { hashesOffset } from './memory-lanes.js';
 import { IdSlotMap } from './id-slot-map.js';
 import { popcount32 } from './popcount.js';
 import { instantiatePopcountKernel, MAX_MEMORY_PAGES, type PopcountKernel } from './wasm/popcount-kernel.js';
-import { webAssembly, type WasmMemory } from './wasm/webassembly-api.js';
+import { webAssembly, type SharedWasmMemory } from '../runtime/wasm/webassembly-api.js';
 
 const PAGE_BYTES = 65536;
 const MIN_CAPACITY = 1024;
 
 /** What a worker needs to read the store: sent by message, nothing copied. */
 export interface StoreSnapshot {
-  readonly memory: WasmMemory;
+  readonly memory: SharedWasmMemory;
   /** Changes when the store moves to another memory. */
   readonly memoryGeneration: number;
   /** Byte address of slot 0. */
@@ -47,7 +47,7 @@ function maximumPagesFor(pages: number): number {
 
 export class HashStore {
   readonly hashes: number;
-  memory: WasmMemory;
+  memory: SharedWasmMemory;
   kernel: PopcountKernel;
   /** Views of `memory` covering at least every slot below `capacity`. */
   bytes!: Uint8Array;

@@ -2,8 +2,7 @@
 // shared memory: scan of one query, scan of a block of queries, verification of a slot list.
 import { describe, expect, it } from 'vitest';
 import { instantiatePopcountKernel } from '../../src/index/wasm/popcount-kernel.js';
-import { signedLeb128, unsignedLeb128 } from '../../src/index/wasm/module-writer.js';
-import { webAssembly } from '../../src/index/wasm/webassembly-api.js';
+import { webAssembly } from '../../src/runtime/wasm/webassembly-api.js';
 import { hammingDistance } from './brute-force-index.js';
 import { flipBits, SeededRandom, uniformHash } from './seeded-hashes.js';
 
@@ -58,13 +57,5 @@ describe('popcount kernels', () => {
     const got = Array.from({ length: hits }, (_, i) => [words[4096 + 2 * i], words[4097 + 2 * i]]);
     const want = slots.flatMap((slot) => (hammingDistance(queries[0]!, stored[slot]!) <= 25 ? [[slot, hammingDistance(queries[0]!, stored[slot]!)]] : []));
     expect(got).toEqual(want);
-  });
-
-  it('encodes LEB128 integers as the WebAssembly binary format requires', () => {
-    expect(unsignedLeb128(0)).toEqual([0]);
-    expect(unsignedLeb128(624485)).toEqual([0xe5, 0x8e, 0x26]);
-    expect(signedLeb128(-123456)).toEqual([0xc0, 0xbb, 0x78]);
-    expect(signedLeb128(63)).toEqual([0x3f]);
-    expect(signedLeb128(64)).toEqual([0xc0, 0x00]);
   });
 });

@@ -8,10 +8,10 @@ import { OperationError } from '../../errors.js';
 import { startWorker } from '../../runtime/worker-script.js';
 import { buildTables, type SlotSource, type TableSet } from './substring-tables.js';
 import type { SubstringLayout } from './substring-layout.js';
-import type { WasmMemory } from '../wasm/webassembly-api.js';
+import type { SharedWasmMemory } from '../../runtime/wasm/webassembly-api.js';
 
 interface JobSource {
-  readonly memory: WasmMemory;
+  readonly memory: SharedWasmMemory;
   /** Byte address of slot 0. */
   readonly hashes: number;
   readonly deadBits: Int32Array;

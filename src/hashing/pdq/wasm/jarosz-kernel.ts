@@ -10,7 +10,8 @@
  * Addresses and lengths are in bytes. Rows handed to the column functions are padded to a
  * multiple of 16 bytes; the padding lanes compute values nobody reads.
  */
-import { assembleModule, compileModule, F32, F64, FunctionAssembler, I32, V128, type ValueType, type WasmMemory } from '../../wasm/wasm-assembler.js';
+import { assembleModule, F32, F64, FunctionAssembler, I32, V128, type ValueType } from '../../../runtime/wasm/wasm-assembler.js';
+import { compileModule, type WasmMemory } from '../../../runtime/wasm/webassembly-api.js';
 
 const LUMA_RED = 0.299;
 const LUMA_GREEN = 0.587;
@@ -173,5 +174,5 @@ export interface JaroszKernelExports {
 
 /** A fresh instance (with its own memory) of the kernel module, compiled once per thread. */
 export const instantiateJaroszKernel = compileModule<JaroszKernelExports>(() =>
-  assembleModule([luma(), boxRows(), columnStep('add'), columnStep('addEmit'), columnStep('slide'), columnStep('shrink')], 16),
+  assembleModule([luma(), boxRows(), columnStep('add'), columnStep('addEmit'), columnStep('slide'), columnStep('shrink')], { own: { initialPages: 16 } }),
 );

@@ -11,7 +11,7 @@ import type { RawImage } from '../../raw-image.js';
 import { boxPhases, ColumnBoxStream, jaroszWindowSize, ROW_BATCH } from '../box-filter.js';
 import { decimationIndices, PDQ_GRID } from '../jarosz-downsample.js';
 import { fillLumaRow } from '../luminance.js';
-import { reserveMemory } from '../../wasm/wasm-assembler.js';
+import { reserveMemory } from '../../../runtime/wasm/webassembly-api.js';
 import { instantiateJaroszKernel, type JaroszKernelExports } from './jarosz-kernel.js';
 
 const ALIGN = 16;

@@ -1,22 +1,25 @@
 /**
- * A small WebAssembly assembler: function bodies written instruction by instruction through
- * `FunctionAssembler`, and `assembleModule` wrapping them into a module that defines and
- * exports its own memory and exports every function by name. It knows only the instructions
- * the hashing kernels need (i32 control and arithmetic, f32 and f64 arithmetic, byte, integer
- * and float loads and stores, and a few 128-bit SIMD f32x4 operations), so the kernels are
- * plain TypeScript with no compiler toolchain and no binary blob in the repository.
+ * The project's one WebAssembly assembler: function bodies written instruction by instruction
+ * through `FunctionAssembler`, and `assembleModule` wrapping them into a module that either
+ * defines and exports its own memory (the hashing kernels) or imports one shared memory (the
+ * index's popcount kernels, shared by every search thread), exporting every function by name.
+ * It knows only the instructions those kernels need (i32 control and arithmetic, i64 xor and
+ * popcount, f32 and f64 arithmetic, loads and stores, a few 128-bit SIMD f32x4 operations), so
+ * the kernels are plain TypeScript with no compiler toolchain and no binary blob in the
+ * repository.
  */
 
 export const I32 = 0x7f;
+export const I64 = 0x7e;
 export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValueType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
+export type ValueType = typeof I32 | typeof I64 | typeof F32 | typeof F64 | typeof V128;
 
 const EMPTY_BLOCK = 0x40;
 const SIMD_PREFIX = 0xfd;
 
-function unsignedLeb(value: number): number[] {
+export function unsignedLeb(value: number): number[] {
   const out: number[] = [];
   let rest = value >>> 0;
   do {
@@ -27,7 +30,7 @@ function unsignedLeb(value: number): number[] {
   return out;
 }
 
-function signedLeb(value: number): number[] {
+export function signedLeb(value: number): number[] {
   const out: number[] = [];
   let rest = value | 0;
   for (;;) {
@@ -49,7 +52,11 @@ export class FunctionAssembler {
   private readonly code: number[] = [];
   private readonly locals: ValueType[] = [];
 
-  constructor(readonly name: string, readonly params: readonly ValueType[]) {}
+  constructor(
+    readonly name: string,
+    readonly params: readonly ValueType[],
+    readonly results: readonly ValueType[] = [],
+  ) {}
 
   local(type: ValueType): number {
     this.locals.push(type);
@@ -62,6 +69,11 @@ export class FunctionAssembler {
 
   set(index: number): this {
     return this.emit(0x21, ...unsignedLeb(index));
+  }
+
+  /** `local.tee`: sets the local and keeps the value on the stack. */
+  tee(index: number): this {
+    return this.emit(0x22, ...unsignedLeb(index));
   }
 
   i32Const(value: number): this {
@@ -92,6 +104,38 @@ export class FunctionAssembler {
 
   i32Shl(): this {
     return this.emit(0x74);
+  }
+
+  i32Or(): this {
+    return this.emit(0x72);
+  }
+
+  i32LeU(): this {
+    return this.emit(0x4d);
+  }
+
+  i32WrapI64(): this {
+    return this.emit(0xa7);
+  }
+
+  i64Xor(): this {
+    return this.emit(0x85);
+  }
+
+  i64Add(): this {
+    return this.emit(0x7c);
+  }
+
+  i64Popcnt(): this {
+    return this.emit(0x7b);
+  }
+
+  loadI64(offset = 0): this {
+    return this.emit(0x29, 3, ...unsignedLeb(offset));
+  }
+
+  storeI32(offset = 0): this {
+    return this.emit(0x36, 2, ...unsignedLeb(offset));
   }
 
   i32Eq(): this {
@@ -217,6 +261,19 @@ export class FunctionAssembler {
     return this.emit(SIMD_PREFIX, ...unsignedLeb(0xe7));
   }
 
+  /**
+   * A loop that runs `body` until `exitWhen` leaves a non-zero i32 on the stack; `exitWhen` is
+   * evaluated before each pass (a `while (!exitWhen) body` loop).
+   */
+  loopUntil(exitWhen: () => void, body: () => void): this {
+    this.emit(0x02, EMPTY_BLOCK, 0x03, EMPTY_BLOCK); // block, loop
+    exitWhen();
+    this.emit(0x0d, 1); // br_if out of the block
+    body();
+    this.emit(0x0c, 0, 0x0b, 0x0b); // br to loop start, end loop, end block
+    return this;
+  }
+
   /** local += step (i32). */
   advance(index: number, step: number): this {
     return this.get(index).i32Const(step).i32Add().set(index);
@@ -262,45 +319,37 @@ function vector(items: number[][]): number[] {
   return [...unsignedLeb(items.length), ...items.flat()];
 }
 
-/** A module with its own memory (exported as `memory`, `initialPages` of 64 KiB) and the functions, none returning a value. */
-export function assembleModule(functions: readonly FunctionAssembler[], initialPages: number): Uint8Array {
-  const types = functions.map((f) => [0x60, ...unsignedLeb(f.params.length), ...f.params, 0]);
+/**
+ * Where a module's memory comes from: its own, exported as `memory` (`initialPages` of 64 KiB),
+ * or a shared memory imported as `env.memory` of at most `maximumPages`.
+ */
+export type ModuleMemory = { readonly own: { readonly initialPages: number } } | { readonly importedShared: { readonly maximumPages: number } };
+
+/** A module of `functions`, each exported under its name, over the given memory. */
+export function assembleModule(functions: readonly FunctionAssembler[], memory: ModuleMemory): Uint8Array {
+  const types = functions.map((f) => [0x60, ...unsignedLeb(f.params.length), ...f.params, ...unsignedLeb(f.results.length), ...f.results]);
+  const exports = functions.map((f, i) => [...encodeName(f.name), 0x00, ...unsignedLeb(i)]);
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const typeSection = section(1, vector(types));
+  const functionSection = section(3, vector(functions.map((_, i) => unsignedLeb(i))));
+  const codeSection = section(10, vector(functions.map((f) => f.encode())));
+  if ('own' in memory) {
+    return Uint8Array.from([
+      ...header,
+      ...typeSection,
+      ...functionSection,
+      ...section(5, vector([[0x00, ...unsignedLeb(memory.own.initialPages)]])),
+      ...section(7, vector([[...encodeName('memory'), 0x02, 0], ...exports])),
+      ...codeSection,
+    ]);
+  }
+  const sharedLimits = [0x03, ...unsignedLeb(0), ...unsignedLeb(memory.importedShared.maximumPages)];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector(types)),
-    ...section(3, vector(functions.map((_, i) => unsignedLeb(i)))),
-    ...section(5, vector([[0x00, ...unsignedLeb(initialPages)]])),
-    ...section(7, vector([[...encodeName('memory'), 0x02, 0], ...functions.map((f, i) => [...encodeName(f.name), 0x00, ...unsignedLeb(i)])])),
-    ...section(10, vector(functions.map((f) => f.encode()))),
+    ...header,
+    ...typeSection,
+    ...section(2, vector([[...encodeName('env'), ...encodeName('memory'), 0x02, ...sharedLimits]])),
+    ...functionSection,
+    ...section(7, vector(exports)),
+    ...codeSection,
   ]);
-}
-
-/** The part of the WebAssembly JS API used here (the project's TypeScript lib has no DOM types). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { readonly exports: unknown };
-}
-
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-/** Compiles assembled bytes once; each call of the answer makes a fresh instance with its own memory. */
-export function compileModule<Exports>(assemble: () => Uint8Array): () => Exports {
-  let compiled: object | undefined;
-  return () => {
-    compiled ??= new wasm.Module(assemble());
-    return new wasm.Instance(compiled).exports as Exports;
-  };
-}
-
-export const WASM_PAGE_BYTES = 65536;
-
-/** Grows `memory` to at least `bytes`. */
-export function reserveMemory(memory: WasmMemory, bytes: number): void {
-  const missing = bytes - memory.buffer.byteLength;
-  if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE_BYTES));
 }
