@@ -58,6 +58,8 @@ const ConfigSchema = z.object({
   indexKind: z.enum(['multi-index', 'linear-scan']).default('multi-index'),
   /** Worker threads for batch searches; default: one per core. 0 searches on the request thread. */
   searchThreads: integer(0, 64).optional(),
+  /** Niceness of the search threads (0 normal … 19 lowest), so that batch work yields to the request thread. */
+  searchThreadNiceness: integer(0, 19).default(10),
   /** Local hashing: largest image accepted, in pixels (decompression-bomb guard). */
   maxImagePixels: integer(256).default(100_000_000),
   /** Batch jobs: most lines one job takes (SPEC §5: 10 million). */
@@ -99,6 +101,7 @@ export const CONFIG_ENV: Readonly<Record<keyof Config, string>> = {
   checkpointEveryMs: 'SIGNALBANK_CHECKPOINT_EVERY_MS',
   indexKind: 'SIGNALBANK_INDEX',
   searchThreads: 'SIGNALBANK_SEARCH_THREADS',
+  searchThreadNiceness: 'SIGNALBANK_SEARCH_NICENESS',
   maxImagePixels: 'SIGNALBANK_MAX_IMAGE_PIXELS',
   jobMaxLines: 'SIGNALBANK_JOB_MAX_LINES',
   jobMaxLineBytes: 'SIGNALBANK_JOB_MAX_LINE_BYTES',

@@ -66,7 +66,8 @@ const JTI_PRUNE_INTERVAL_MS = 60_000;
 
 /** The index the configuration asks for, one per perceptual signal type. */
 export function configuredIndexFactory(config: Config): IndexFactory {
-  return () => createHammingIndex({ kind: config.indexKind, ...(config.searchThreads !== undefined && { workers: config.searchThreads }) });
+  return () =>
+    createHammingIndex({ kind: config.indexKind, workerNiceness: config.searchThreadNiceness, ...(config.searchThreads !== undefined && { workers: config.searchThreads }) });
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
