@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { JobResultLineSchema, JobSchema } from '../../src/api/job-schemas.js';
+import { verifyLog } from '../../src/audit/verify-log.js';
+import { auditLogSource } from '../../src/client/audit-log-source.js';
 import { signRequest } from '../../src/client/sign-request.js';
 import type { JobStatus, SignalbankClient, SubmitItem } from '../../src/client/signalbank-client.js';
 import { isSignalbankError } from '../../src/errors.js';
@@ -251,6 +253,11 @@ describe('jobs across restarts, cancellation and retention', () => {
     ]);
     await t.service.jobs.retention.sweep();
     expect(t.service.store.db.prepare('SELECT count(*) AS n FROM job_queries').get()).toEqual({ n: 0 });
+    // An auditor's verification accepts the job entries and their request signatures.
+    const auditor = await t.member('auditor-co', ['auditor']);
+    const verified = await verifyLog(auditLogSource(auditor.client));
+    expect(verified.findings).toEqual([]);
+    expect(verified.ok).toBe(true);
   });
 
   it('resumes a running job after a restart from its first unanswered line, with the right results', async () => {
