@@ -10,7 +10,7 @@
 //    3. the same single-match loop while the job is matching, to compare p99 with idle.
 //  Table on stdout, JSON in bench/results/job.json. Run under flock /tmp/signalbank-bench.lock.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -125,9 +125,11 @@ interface Round {
   busySamples: number;
   p99Ratio: number;
   serverRssPeakBytes: number;
+  /** Size of the write-ahead log after the round. */
+  walBytes: number;
 }
 
-async function round(client: SignalbankClient, planted: readonly string[], pid: number): Promise<Round> {
+async function round(client: SignalbankClient, planted: readonly string[], pid: number, dbPath: string): Promise<Round> {
   const idle = await lookups(client, planted, () => false, IDLE_SAMPLES);
   let rssPeak = rssOf(pid);
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 200);
@@ -183,6 +185,7 @@ async function round(client: SignalbankClient, planted: readonly string[], pid: 
     busySamples: busyLatencies.length,
     p99Ratio: busyP99 / idleP99,
     serverRssPeakBytes: rssPeak,
+    walBytes: statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0,
   };
 }
 
@@ -202,8 +205,9 @@ async function main(): Promise<void> {
         const client = new SignalbankClient({ baseUrl: url, key: bank.key });
         const rounds: Round[] = [];
         for (let r = 0; r < ROUNDS; r++) {
-          rounds.push(await round(client, bank.planted, child.pid!));
-          process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${rounds.at(-1)!.totalSeconds.toFixed(1)} s, p99 ${rounds.at(-1)!.p99Ratio.toFixed(2)}×\n`);
+          rounds.push(await round(client, bank.planted, child.pid!, dbPath));
+          const last = rounds.at(-1)!;
+          process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${last.totalSeconds.toFixed(1)} s (match ${last.matchSeconds.toFixed(1)} s), p99 ${last.p99Ratio.toFixed(2)}×, WAL ${(last.walBytes / 2 ** 20).toFixed(0)} MiB\n`);
         }
         const med = (pick: (round: Round) => number) => median(rounds.map(pick));
         const summary = {

@@ -4,17 +4,19 @@
  * `Bank.match` — the very code `POST /v1/match` uses, so a job line's matches equal what that
  * route answers (`includeDisputed` false, retracted signals never) — whose index search runs on
  * the index's worker threads over every core. Its results are recorded, and its queries deleted,
- * in one transaction, so a restart continues from the first unanswered line. Between chunks and
- * between the steps of a chunk the runner yields to the event loop, so requests interleave;
- * a chunk is small enough that an interactive batch waits at most one chunk for the workers.
+ * in one transaction, so a restart continues from the first unanswered line. The next chunk is
+ * handed to the workers before the current one is recorded, so the search threads stay busy
+ * while this thread writes. Between chunks and between the steps of a chunk the runner yields to
+ * the event loop, so requests interleave; a chunk is small enough that an interactive batch waits
+ * at most one chunk for the workers.
  */
 import type { Logger } from 'pino';
-import type { Bank, ItemResult, ValidQuery } from '../bank/bank.js';
+import type { Bank, ItemResult, Match, ValidQuery } from '../bank/bank.js';
 import type { MatchCounter } from '../audit/match-counter.js';
 import type { ServiceMetrics } from '../api/metrics.js';
 import { isSignalbankError } from '../errors.js';
 import type { SignalTypeName } from '../signals/signal-type.js';
-import type { JobRecord, ResultLine, SqliteJobStore } from './job-store.js';
+import type { JobRecord, ResultLine, SqliteJobStore, StoredQuery } from './job-store.js';
 import { errorLine, matchesLine } from './result-lines.js';
 
 export interface JobRunnerOptions {
@@ -32,6 +34,13 @@ export interface JobProgress {
   readonly eta: number | null;
 }
 
+/** A chunk handed to the matcher: its queries and their answers to come. */
+interface MatchingChunk {
+  readonly rowId: number;
+  readonly queries: readonly StoredQuery[];
+  readonly answers: Promise<ItemResult<Match[]>[]>;
+}
+
 interface RunTrack {
   readonly startedMs: number;
   readonly doneAtStart: number;
@@ -45,6 +54,8 @@ export class JobRunner {
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private readonly tracks = new Map<number, RunTrack>();
+  /** The next chunk of the job in progress, already matching. */
+  private prefetched: MatchingChunk | undefined;
 
   constructor(
     private readonly store: SqliteJobStore,
@@ -96,19 +107,21 @@ export class JobRunner {
       this.store.markRunning(job.rowId);
       return true;
     }
-    const queries = this.store.pendingQueries(job.rowId, this.options.chunkSize);
-    if (queries.length === 0) {
-      this.finish(job);
-      return true;
+    let chunk = this.prefetched?.rowId === job.rowId ? this.prefetched : undefined;
+    this.prefetched = undefined;
+    if (!chunk) {
+      const queries = this.store.pendingQueries(job.rowId, this.options.chunkSize);
+      if (queries.length === 0) {
+        this.finish(job);
+        return true;
+      }
+      chunk = this.startMatching(job, queries);
     }
+    const { queries } = chunk;
     if (!this.tracks.has(job.rowId)) this.tracks.set(job.rowId, { startedMs: performance.now(), doneAtStart: job.done, done: job.done });
-    const valid: ItemResult<ValidQuery>[] = queries.map((query) => ({
-      ok: true,
-      value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance },
-    }));
     let answers;
     try {
-      answers = await this.bank.match(valid, { limit: job.limit, includeDisputed: false });
+      answers = await chunk.answers;
     } catch (error) {
       const reason = isSignalbankError(error) ? error.toItemError() : { code: 'ERR_INTERNAL', message: 'Matching failed; the service logged why' };
       this.logger.error({ err: error, job: job.id }, 'job matching failed');
@@ -116,6 +129,9 @@ export class JobRunner {
       this.tracks.delete(job.rowId);
       return true;
     }
+    // The workers take the next chunk while this one is recorded.
+    const next = this.store.pendingQueries(job.rowId, this.options.chunkSize, queries.at(-1)!.line);
+    if (next.length > 0) this.prefetched = this.startMatching(job, next);
     await yieldToEventLoop();
     const lines: ResultLine[] = [];
     const hitsByType = new Map<string, { queries: number; hits: number }>();
@@ -137,6 +153,7 @@ export class JobRunner {
     if (!this.store.recordResults(job.rowId, lines, queries.at(-1)!.line)) {
       // Cancelled (or finished elsewhere) while this chunk was matched: nothing is recorded.
       this.tracks.delete(job.rowId);
+      this.prefetched = undefined;
       return true;
     }
     for (const [type, counts] of hitsByType) {
@@ -147,6 +164,17 @@ export class JobRunner {
     const track = this.tracks.get(job.rowId);
     if (track) track.done = job.done + lines.length;
     return true;
+  }
+
+  private startMatching(job: JobRecord, queries: readonly StoredQuery[]): MatchingChunk {
+    const valid: ItemResult<ValidQuery>[] = queries.map((query) => ({
+      ok: true,
+      value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance },
+    }));
+    const answers = this.bank.match(valid, { limit: job.limit, includeDisputed: false });
+    // Awaited by the step that records it; a chunk dropped (cancel, shutdown) must not go unhandled.
+    answers.catch(() => undefined);
+    return { rowId: job.rowId, queries, answers };
   }
 
   private finish(job: JobRecord): void {

@@ -123,7 +123,7 @@ export class SqliteJobStore {
       ),
       nextRunnable: db.prepare<[], JobRow>(`SELECT * FROM jobs WHERE status IN ('running', 'queued') ORDER BY status = 'queued', id LIMIT 1`),
       markRunning: db.prepare<[string, number]>(`UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ? AND status IN ('queued', 'running')`),
-      pending: db.prepare<[number, number], QueryRow>('SELECT line, type, hash, max_distance, ref FROM job_queries WHERE job_id = ? ORDER BY line LIMIT ?'),
+      pending: db.prepare<[number, number, number], QueryRow>('SELECT line, type, hash, max_distance, ref FROM job_queries WHERE job_id = ? AND line > ? ORDER BY line LIMIT ?'),
       deleteQueriesThrough: db.prepare<[number, number]>('DELETE FROM job_queries WHERE job_id = ? AND line <= ?'),
       advance: db.prepare<[number, number]>(`UPDATE jobs SET done = done + ? WHERE id = ? AND status = 'running'`),
       finish: db.prepare<[string, string, string | null, number]>(`UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN ('queued', 'running')`),
@@ -219,9 +219,9 @@ export class SqliteJobStore {
     return this.q.markRunning.run(this.now(), rowId).changes === 1;
   }
 
-  /** The next unfinished queries of a job, in line order. */
-  pendingQueries(rowId: number, limit: number): StoredQuery[] {
-    return this.q.pending.all(rowId, limit).map((row) => ({ line: row.line, type: row.type, hash: row.hash, maxDistance: row.max_distance, ref: row.ref }));
+  /** The next unfinished queries of a job after line `afterLine`, in line order. */
+  pendingQueries(rowId: number, limit: number, afterLine = 0): StoredQuery[] {
+    return this.q.pending.all(rowId, afterLine, limit).map((row) => ({ line: row.line, type: row.type, hash: row.hash, maxDistance: row.max_distance, ref: row.ref }));
   }
 
   /**
