@@ -11,6 +11,19 @@ const MIB = 1024 * 1024;
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A duration such as `7d`, `12h`, `30m`, `45s`, `500ms`, or a bare number of seconds; in milliseconds. */
+const duration = z.union([
+  z.number().int().min(0),
+  z
+    .string()
+    .regex(/^\d{1,12}(ms|s|m|h|d)?$/, 'Expected a duration such as 7d, 12h, 30m, 45s or 500ms')
+    .transform((text) => {
+      const [, amount, unit] = /^(\d+)(ms|s|m|h|d)?$/.exec(text)!;
+      return Number(amount) * DURATION_UNITS_MS[unit ?? 's']!;
+    }),
+]);
+
 const ConfigSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: integer(0, 65535).default(8080),
@@ -45,8 +58,22 @@ const ConfigSchema = z.object({
   indexKind: z.enum(['multi-index', 'linear-scan']).default('multi-index'),
   /** Worker threads for batch searches; default: one per core. 0 searches on the request thread. */
   searchThreads: integer(0, 64).optional(),
+  /** Niceness of the search threads (0 normal … 19 lowest), so that batch work yields to the request thread. */
+  searchThreadNiceness: integer(0, 19).default(10),
   /** Local hashing: largest image accepted, in pixels (decompression-bomb guard). */
   maxImagePixels: integer(256).default(100_000_000),
+  /** Batch jobs: most lines one job takes (SPEC §5: 10 million). */
+  jobMaxLines: integer(1).default(10_000_000),
+  /** Batch jobs: longest line, in bytes; a longer one is an error line. */
+  jobMaxLineBytes: integer(256).default(64 * 1024),
+  /** Batch jobs: queries matched per chunk between yields to the API. */
+  jobChunkSize: integer(1, 100_000).default(2048),
+  /** Batch jobs: how long finished jobs and their results are kept, in milliseconds (variable: a duration). */
+  jobRetentionMs: duration.default(7 * 86_400_000),
+  /** Batch jobs: how often expired jobs are looked for, in milliseconds (variable: a duration). */
+  jobSweepIntervalMs: duration.pipe(z.number().int().min(10)).default(600_000),
+  /** Batch jobs: do not run jobs in this process (they stay queued, and are kept). */
+  jobRunnerPaused: bool.default(false),
 });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
@@ -74,7 +101,14 @@ export const CONFIG_ENV: Readonly<Record<keyof Config, string>> = {
   checkpointEveryMs: 'SIGNALBANK_CHECKPOINT_EVERY_MS',
   indexKind: 'SIGNALBANK_INDEX',
   searchThreads: 'SIGNALBANK_SEARCH_THREADS',
+  searchThreadNiceness: 'SIGNALBANK_SEARCH_NICENESS',
   maxImagePixels: 'SIGNALBANK_MAX_IMAGE_PIXELS',
+  jobMaxLines: 'SIGNALBANK_JOB_MAX_LINES',
+  jobMaxLineBytes: 'SIGNALBANK_JOB_MAX_LINE_BYTES',
+  jobChunkSize: 'SIGNALBANK_JOB_CHUNK',
+  jobRetentionMs: 'SIGNALBANK_JOB_RETENTION',
+  jobSweepIntervalMs: 'SIGNALBANK_JOB_SWEEP_INTERVAL',
+  jobRunnerPaused: 'SIGNALBANK_JOB_RUNNER_PAUSED',
 };
 
 /**

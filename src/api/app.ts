@@ -2,8 +2,9 @@
  * The express application: registers every route of the route table behind one request
  * pipeline — request id and access log, signature verification (headers first, then the body
  * digest and jti), role check, per-member rate limit, bounded body reading, JSON parsing and
- * schema validation — and answers every error as problem JSON from one error handler.
- * Unknown paths are 404 and known paths with another method 405, both as problem JSON.
+ * schema validation (a streamed-body route gets its body as it arrives instead) — and answers
+ * every error as problem JSON from one error handler. Unknown paths are 404 and known paths
+ * with another method 405, both as problem JSON.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -16,8 +17,8 @@ import type { AuditOrigin, Member } from '../store/store.js';
 import type { ServiceMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, toProblem, validationError } from './problem.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { assertJsonContentType, parseJsonBody, readRawBody } from './request-body.js';
-import { expressPath, type RouteContext, type RouteSpec } from './route.js';
+import { assertContentType, assertJsonContentType, parseJsonBody, readRawBody, streamRawBody } from './request-body.js';
+import { expressPath, type RouteContext, type RouteSpec, type StreamedBody } from './route.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -123,6 +124,18 @@ export function createApp(deps: AppDependencies): express.Express {
     const params = parseWith(route.params, req.params, 'The path');
     const query = parseWith(route.query, req.query, 'The query');
     let body: unknown;
+    if (route.streamedBody) {
+      // Read by the handler as it arrives, under the NDJSON limit; verified once read.
+      assertContentType(req, route.streamedBody.mediaTypes);
+      const raw = streamRawBody(req, config.ndjsonBodyLimitBytes);
+      const streamed: StreamedBody = {
+        chunks: raw.chunks,
+        verify: async () => {
+          if (pending) await verifier.verifyBody(pending, raw.digest(), true);
+        },
+      };
+      return { params, query, body: streamed, caller, origin, requestId: locals(res).requestId, req, res };
+    }
     const hasBody = route.body !== undefined;
     if (!hasBody && Number(req.headers['content-length'] ?? 0) > 0) throw new InputError('ERR_VALIDATION', `${req.method} ${route.path} takes no body`);
     const raw = await readRawBody(req, hasBody ? config.jsonBodyLimitBytes : 0);

@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics of one service instance (prom-client, its own registry so that several
  * instances can live in one process): requests by route and status, latency by route, index
- * size and memory, match queries and hits, submissions by result, and rejections by code.
+ * size and memory, match queries and hits, submissions by result, rejections by code, and batch
+ * jobs by status with the lines and queries they processed.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -13,6 +14,8 @@ export interface ServiceMetrics {
   readonly matches: Counter<'type'>;
   readonly submissions: Counter<'result'>;
   readonly rejections: Counter<'code'>;
+  readonly jobQueries: Counter<'type'>;
+  readonly jobLines: Counter<'result'>;
 }
 
 export interface IndexStats {
@@ -20,7 +23,10 @@ export interface IndexStats {
   memoryBytes(): number;
 }
 
-export function createMetrics(index: IndexStats): ServiceMetrics {
+/** Job counts by status, read when metrics are scraped. */
+export type JobCounts = () => Record<string, number>;
+
+export function createMetrics(index: IndexStats, jobs?: JobCounts): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'signalbank_' });
   const metrics: ServiceMetrics = {
@@ -52,6 +58,13 @@ export function createMetrics(index: IndexStats): ServiceMetrics {
       labelNames: ['code'],
       registers: [registry],
     }),
+    jobQueries: new Counter({ name: 'signalbank_job_queries_total', help: 'Job queries matched, by signal type', labelNames: ['type'], registers: [registry] }),
+    jobLines: new Counter({
+      name: 'signalbank_job_lines_total',
+      help: 'Job lines received, by result (query, refused)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'signalbank_index_size',
@@ -70,5 +83,17 @@ export function createMetrics(index: IndexStats): ServiceMetrics {
       this.set(index.memoryBytes());
     },
   });
+  if (jobs) {
+    new Gauge({
+      name: 'signalbank_jobs',
+      help: 'Batch matching jobs, by status (queued, running, done, failed, cancelled)',
+      labelNames: ['status'],
+      registers: [registry],
+      collect() {
+        const counts = jobs();
+        for (const status of ['queued', 'running', 'done', 'failed', 'cancelled']) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+  }
   return metrics;
 }

@@ -90,6 +90,13 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: OpenApi
       'x-roles': route.access,
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       ...(route.body && { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }),
+      ...(route.streamedBody && {
+        requestBody: {
+          required: true,
+          description: route.streamedBody.description,
+          content: Object.fromEntries(route.streamedBody.mediaTypes.map((type) => [type, { schema: jsonSchema(route.streamedBody!.lineSchema, 'input') }])),
+        },
+      }),
       responses,
     };
     (paths[route.path] ??= {})[route.method.toLowerCase()] = operation;
@@ -107,6 +114,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: OpenApi
     tags: [
       { name: 'signals', description: 'Submit, read, retract and give opinions on signals' },
       { name: 'match', description: 'Nearest-match lookup' },
+      { name: 'jobs', description: 'Batch matching jobs of up to 10 million queries (NDJSON in, NDJSON out)' },
       { name: 'taxonomy', description: 'Labels' },
       { name: 'admin', description: 'Members, keys and labels (admin role)' },
       { name: 'audit', description: 'The tamper-evident signal log, proofs, reports and exports (auditor role)' },

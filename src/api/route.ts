@@ -32,6 +32,14 @@ export interface RouteContext<P, Q, B> {
   readonly res: Response;
 }
 
+/** The body of a route that reads it as it arrives (`streamedBody`), e.g. a job's NDJSON. */
+export interface StreamedBody {
+  /** The body's bytes, chunk by chunk, under the route's size limit. */
+  readonly chunks: AsyncIterable<Buffer>;
+  /** Call once `chunks` is read to its end: checks the signed body digest and consumes the jti. */
+  verify(): Promise<void>;
+}
+
 /** A handler answers a JSON body (status defaults to 200), or `undefined` when it wrote the response itself. */
 export interface JsonAnswer {
   readonly status?: number;
@@ -51,8 +59,14 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   readonly access: RouteAccess | 'public';
   readonly params?: z.ZodType<P, unknown>;
   readonly query?: z.ZodType<Q, unknown>;
-  /** JSON body schema; routes without one take an empty body. */
+  /** JSON body schema; routes without one (and without `streamedBody`) take an empty body. */
   readonly body?: z.ZodType<B, unknown>;
+  /**
+   * The route reads its body as a stream (`context.body` is a `StreamedBody`) of one of these
+   * media types, under the NDJSON body limit instead of the JSON one; `lineSchema` documents
+   * one line.
+   */
+  readonly streamedBody?: { readonly mediaTypes: readonly string[]; readonly lineSchema: z.ZodType; readonly description: string };
   readonly responses: Readonly<Record<number, RouteResponse>>;
   /** Codes this route may answer besides those every signed route may (documented). */
   readonly errors?: readonly ErrorCode[];
@@ -61,6 +75,13 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
 
 /** Keeps a route's schema types and handler types tied together. */
 export function defineRoute<P = Record<string, never>, Q = Record<string, never>, B = undefined>(spec: RouteSpec<P, Q, B>): RouteSpec {
+  return spec;
+}
+
+/** `defineRoute` for a route that reads its body as a stream. */
+export function defineStreamedRoute<P = Record<string, never>, Q = Record<string, never>>(
+  spec: RouteSpec<P, Q, StreamedBody> & { readonly streamedBody: NonNullable<RouteSpec['streamedBody']> },
+): RouteSpec {
   return spec;
 }
 

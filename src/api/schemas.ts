@@ -10,7 +10,7 @@ import { LABEL_NAME_RE } from '../signals/labels.js';
 import { ROLES } from '../store/store.js';
 
 export const schemaRegistry = z.registry<{ id: string; description?: string }>();
-const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
+export const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
   schemaRegistry.add(schema, { id, description });
   return schema;
 };
@@ -198,7 +198,7 @@ export const SignalSchema = named(
   }),
 );
 
-const ItemErrorSchema = named('ItemError', 'Why one item or query was refused.', z.strictObject({ code: z.string(), message: z.string() }));
+export const ItemErrorSchema = named('ItemError', 'Why one item or query was refused.', z.strictObject({ code: z.string(), message: z.string() }));
 
 export const SubmitAnswerSchema = named(
   'SubmitAnswer',

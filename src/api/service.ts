@@ -31,6 +31,8 @@ import { defaultLogKeyPath, loadOrCreateLogKey } from '../audit/log-key.js';
 import { MatchCounter } from '../audit/match-counter.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
+import { JobService } from '../jobs/job-service.js';
 import { matchRoutes } from './routes/match-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { signalRoutes } from './routes/signal-routes.js';
@@ -52,6 +54,7 @@ export interface RunningService {
   readonly store: SqliteStore;
   readonly checkpoints: CheckpointPublisher;
   readonly matchCounter: MatchCounter;
+  readonly jobs: JobService;
   /** What `init` did when the database was new. */
   readonly initialised: InitialiseReport | undefined;
   /** Milliseconds the index load took at start. */
@@ -63,7 +66,8 @@ const JTI_PRUNE_INTERVAL_MS = 60_000;
 
 /** The index the configuration asks for, one per perceptual signal type. */
 export function configuredIndexFactory(config: Config): IndexFactory {
-  return () => createHammingIndex({ kind: config.indexKind, ...(config.searchThreads !== undefined && { workers: config.searchThreads }) });
+  return () =>
+    createHammingIndex({ kind: config.indexKind, workerNiceness: config.searchThreadNiceness, ...(config.searchThreads !== undefined && { workers: config.searchThreads }) });
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
@@ -85,7 +89,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const logKey = await loadOrCreateLogKey(store, config.logKeyPath ?? defaultLogKeyPath(config.dbPath), () => new Date(clock()).toISOString());
     const checkpoints = new CheckpointPublisher(store, logKey, { everyEntries: config.checkpointEveryEntries, everyMs: config.checkpointEveryMs, clock, logger });
     const matchCounter = new MatchCounter(store, clock, logger);
-    const metrics = createMetrics({ sizes: () => bank.indexSizes(), memoryBytes: () => bank.indexMemoryBytes() });
+    const metrics = createMetrics({ sizes: () => bank.indexSizes(), memoryBytes: () => bank.indexMemoryBytes() }, () => jobs.store.countByStatus());
+    const jobs = new JobService({ db: store.db, bank, config, metrics, counter: matchCounter, logger, clock });
     const verifier = new RequestVerifier({ store, replay: new ReplayGuard(store), audience: config.audience, clock });
     const rateLimiter = new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst, clock);
     const routes: RouteSpec[] = [];
@@ -107,6 +112,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       ...matchRoutes(bank, metrics, matchCounter),
       ...adminRoutes(store, bank),
       ...auditRoutes(store, checkpoints),
+      ...jobRoutes(jobs),
     );
     const app = createApp({ config, routes, verifier, rateLimiter, metrics, logger });
 
@@ -129,6 +135,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
 
     checkpoints.start();
     matchCounter.start();
+    await jobs.start();
     const upkeep = config.dbPath === ':memory:' ? undefined : BackgroundUpkeep.start(store.db, { logger });
     const pruneTimer = setInterval(() => {
       store.pruneJtis(Math.floor(clock() / 1000) - CLOCK_SKEW_SECONDS).catch((error: unknown) => logger.error({ err: error }, 'pruning jtis failed'));
@@ -146,6 +153,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
         await closed;
         clearTimeout(grace);
+        await jobs.stop();
         await upkeep?.stop();
         await bank.close();
         await matchCounter.stop().catch((error: unknown) => logger.error({ err: error }, 'writing match counts failed'));
@@ -153,7 +161,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await store.close();
         logger.info('stopped');
       })());
-    return { url, port, server, bank, store, checkpoints, matchCounter, initialised, indexLoadMs, close };
+    return { url, port, server, bank, store, checkpoints, matchCounter, jobs, initialised, indexLoadMs, close };
   } catch (error) {
     await store.close();
     throw error;

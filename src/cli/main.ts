@@ -10,6 +10,7 @@ import * as auditCommand from './commands/audit.js';
 import * as backupCommand from './commands/backup.js';
 import * as hashCommand from './commands/hash.js';
 import * as initCommand from './commands/init.js';
+import * as jobCommand from './commands/job.js';
 import * as keyCommand from './commands/key.js';
 import * as keygenCommand from './commands/keygen.js';
 import * as matchCommand from './commands/match.js';
@@ -32,6 +33,7 @@ const COMMANDS: readonly CommandModule[] = [
   keyCommand,
   submitCommand,
   matchCommand,
+  jobCommand,
   auditCommand,
   backupCommand,
 ];

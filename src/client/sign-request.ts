@@ -21,6 +21,8 @@ export interface RequestToSign {
   /** Path and query exactly as they will be sent, e.g. `/v1/match?type=pdq&hash=…`. */
   readonly target: string;
   readonly body?: Uint8Array | undefined;
+  /** base64url SHA-256 of a body too large to pass as bytes (a spooled job upload); wins over `body`. */
+  readonly bodyDigest?: string | undefined;
 }
 
 export interface SignOptions {
@@ -46,7 +48,7 @@ export async function signRequest(key: SigningKey, request: RequestToSign, optio
     jti: options.jti ?? randomBytes(18).toString('base64url'),
     htm: request.method.toUpperCase(),
     htu: request.target,
-    bd: bodyDigest(request.body),
+    bd: request.bodyDigest ?? bodyDigest(request.body),
     ...options.claims,
   };
   const token = await new CompactSign(encoder.encode(JSON.stringify(claims)))

@@ -6,6 +6,7 @@
  */
 import { ERROR_CATALOGUE, OperationError, SignalbankError, type ErrorCode, type FieldError } from '../errors.js';
 import { signRequest, type SignOptions, type SigningKey } from './sign-request.js';
+import { spoolNdjson, type JobInput } from './spooled-body.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. `http://127.0.0.1:8080`. */
@@ -58,6 +59,22 @@ export interface MatchHit {
   readonly submitters: number;
   readonly status: string;
   readonly opinions: { confirm: number; falsePositive: number; disputeLabels: number };
+}
+
+/** A batch job as `GET /v1/jobs/{id}` shows it. */
+export interface JobStatus {
+  readonly id: string;
+  readonly status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  readonly done: number;
+  readonly total: number;
+  readonly errorLines: number;
+  readonly limit: number;
+  readonly rate: number | null;
+  readonly eta: number | null;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly error?: ItemError;
 }
 
 export interface MatchAnswer {
@@ -167,6 +184,60 @@ export class SignalbankClient {
 
   setOpinion(id: string, opinion: { verdict: string; labels?: string[]; reason?: string }): Promise<Record<string, unknown>> {
     return this.request('POST', `/v1/signals/${encodeURIComponent(id)}/opinions`, opinion);
+  }
+
+  /**
+   * Starts a batch job from queries (objects), NDJSON lines (strings) or raw NDJSON bytes. The
+   * body is spooled to a temporary file while its digest is computed — memory stays constant —
+   * then streamed to the server, which answers once the job is durable.
+   */
+  async createJob(input: JobInput, options: { limit?: number } = {}): Promise<JobStatus> {
+    const target = withQuery('/v1/jobs', { limit: options.limit });
+    const spooled = await spoolNdjson(input);
+    try {
+      const authorization = await signRequest(this.options.key, { method: 'POST', target, bodyDigest: spooled.digest }, { audience: this.options.audience ?? 'signalbank', now: (this.options.clock ?? Date.now)() });
+      let response: Response;
+      try {
+        response = await fetch(`${this.baseUrl}${target}`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/x-ndjson', 'content-length': String(spooled.size) },
+          body: spooled.stream(),
+          duplex: 'half',
+        });
+      } catch (error) {
+        throw new OperationError('ERR_UNAVAILABLE', `Cannot reach ${this.baseUrl}: ${describeFetchError(error)}`, { cause: error });
+      }
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON: keep the text.
+      }
+      if (response.status !== 202) throw errorFromAnswer({ status: response.status, headers: response.headers, body });
+      return body as JobStatus;
+    } finally {
+      await spooled.remove();
+    }
+  }
+
+  jobStatus(id: string): Promise<JobStatus> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  listJobs(): Promise<{ jobs: JobStatus[] }> {
+    return this.request('GET', '/v1/jobs');
+  }
+
+  cancelJob(id: string): Promise<JobStatus> {
+    return this.request('DELETE', `/v1/jobs/${encodeURIComponent(id)}`);
+  }
+
+  /** The NDJSON result lines of a finished job, as a byte stream (nothing is buffered). */
+  async jobResults(id: string): Promise<AsyncIterable<Uint8Array>> {
+    const response = await this.stream(`/v1/jobs/${encodeURIComponent(id)}/results`);
+    if (response.body === null) return (async function* () {})();
+    return response.body;
   }
 
   taxonomy(): Promise<{ labels: { name: string; kind: string; description: string }[] }> {

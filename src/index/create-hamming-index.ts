@@ -15,8 +15,12 @@ export interface CreateHammingIndexOptions extends MultiIndexOptions {
 export function createHammingIndex(options: CreateHammingIndexOptions = {}): HammingIndex {
   const { kind = 'multi-index', ...rest } = options;
   if (kind === 'linear-scan') {
-    const { workers, inlineBatchNanos } = rest;
-    return new LinearScanIndex({ ...(workers === undefined ? {} : { workers }), ...(inlineBatchNanos === undefined ? {} : { inlineBatchNanos }) });
+    const { workers, inlineBatchNanos, workerNiceness } = rest;
+    return new LinearScanIndex({
+      ...(workers === undefined ? {} : { workers }),
+      ...(inlineBatchNanos === undefined ? {} : { inlineBatchNanos }),
+      ...(workerNiceness === undefined ? {} : { workerNiceness }),
+    });
   }
   return new MultiIndexHashingIndex(rest);
 }

@@ -14,7 +14,11 @@ export class SearchPool {
   private queue: Promise<unknown> = Promise.resolve();
   private nextRequestId = 1;
 
-  constructor(readonly size: number) {}
+  /** `niceness` > 0 lowers the workers' scheduling priority (Linux; best effort). */
+  constructor(
+    readonly size: number,
+    private readonly niceness = 0,
+  ) {}
 
   /** Ranked sort keys for every query, in query order (see `SearchAnswer`). */
   run(snapshot: SearchSnapshot, queries: Uint8Array, maxDistance: number, limit: number): Promise<Float64Array[]> {
@@ -29,7 +33,7 @@ export class SearchPool {
     shared.set(queries);
     const cursor = new Int32Array(new SharedArrayBuffer(4));
     const id = this.nextRequestId++;
-    while (this.workers.length < this.size) this.workers.push(startWorker(import.meta.url, 'search-worker'));
+    while (this.workers.length < this.size) this.workers.push(startWorker(import.meta.url, 'search-worker', { workerData: { niceness: this.niceness } }));
     const answers = await Promise.all(
       this.workers.map((worker, k) => {
         const request: SearchRequest = { id, snapshot, lane: k + 1, queries: shared, queryCount, maxDistance, limit: Number.isFinite(limit) ? limit : -1, cursor };

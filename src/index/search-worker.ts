@@ -1,9 +1,15 @@
 /**
  * Entry point of a search worker thread: answers each `SearchRequest` it receives from its
  * index with the queries it takes from the shared cursor, and sends the ranked answers back.
+ * It first lowers its own scheduling priority when its pool asks (`workerData.niceness`), so
+ * that long batches (batch jobs) yield the CPU to the thread answering requests.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../runtime/thread-priority.js';
 import { SearchWorkerState, type SearchRequest, type SearchResponse } from './search-protocol.js';
+
+const niceness = (workerData as { niceness?: number } | undefined)?.niceness ?? 0;
+if (niceness > 0) lowerThreadPriority(niceness);
 
 const state = new SearchWorkerState();
 const port = parentPort;

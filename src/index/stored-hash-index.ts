@@ -28,6 +28,8 @@ export interface IndexThreadOptions {
   readonly workers?: number;
   /** Batches estimated to take less than this many nanoseconds run inline, not on the workers. */
   readonly inlineBatchNanos?: number;
+  /** Scheduling niceness of the worker threads (0 normal … 19 lowest): below the request thread. */
+  readonly workerNiceness?: number;
 }
 
 /** Batches estimated below 10 ms gain too little from the workers to pay for the hand-over. */
@@ -83,7 +85,7 @@ export abstract class StoredHashIndex implements HammingIndex {
     if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a non-negative integer, received ${workers}`);
     this.store = new HashStore(1 + workers);
     this.view = new StoreView(this.store);
-    this.pool = workers > 0 ? new SearchPool(workers) : null;
+    this.pool = workers > 0 ? new SearchPool(workers, options.workerNiceness ?? 0) : null;
     this.inlineBatchNanos = options.inlineBatchNanos ?? DEFAULT_INLINE_BATCH_NANOS;
     this.idleCollector = new MatchCollector(this.store.ids, this.store.deadBits);
   }

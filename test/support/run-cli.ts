@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** tsx's loader by URL, so that the CLI also runs from another working directory. */
+const TSX_LOADER = import.meta.resolve('tsx');
 
 export interface CliResult {
   readonly code: number | null;
@@ -15,7 +17,7 @@ export interface CliResult {
 
 export function runCli(args: readonly string[], options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/cli/main.ts`, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, `${PROJECT_ROOT}src/cli/main.ts`, ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -12,7 +12,7 @@ import { generateMemberKeyPair } from '../../src/auth/member-keys.js';
 import type { RequestAlgorithm } from '../../src/auth/request-token.js';
 import { SignalbankClient } from '../../src/client/signalbank-client.js';
 import { signingKeyFromJwk, type SigningKey } from '../../src/client/sign-request.js';
-import { loadConfig, type ConfigInput } from '../../src/config.js';
+import { loadConfig, type Config, type ConfigInput } from '../../src/config.js';
 import type { IndexFactory } from '../../src/bank/bank.js';
 import type { Role } from '../../src/store/store.js';
 
@@ -33,8 +33,8 @@ export interface TestService {
   member(id: string, roles: Role[], alg?: RequestAlgorithm): Promise<TestMember>;
   clientFor(key: SigningKey): SignalbankClient;
   stop(): Promise<void>;
-  /** Stops the service, keeping the database, and starts a new one on it. */
-  restart(): Promise<void>;
+  /** Stops the service, keeping the database, and starts a new one on it (with `overrides`, if any). */
+  restart(overrides?: Partial<Config>): Promise<void>;
 }
 
 /** The service's own index; `createIndex` replaces it for a test that needs another. */
@@ -51,10 +51,9 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex?
   const adminKey = await signingKeyFromJwk('admin', adminJwk);
   const clientFor = (key: SigningKey) => new SignalbankClient({ baseUrl: service.url, key, clock });
   const admin: TestMember = { id: 'admin', key: adminKey, privateJwk: adminJwk, client: clientFor(adminKey) };
+  // A getter, not a copied value (Object.assign would copy it once): after `restart` it answers the new service.
+  Object.defineProperty(harness, 'service', { get: () => service, enumerable: true });
   return Object.assign(harness, {
-    get service() {
-      return service;
-    },
     dir,
     dbPath,
     admin,
@@ -71,9 +70,9 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex?
       await service.close();
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(overrides: Partial<Config> = {}) {
       await service.close();
-      service = await startService({ ...config, port: service.port }, { clock, ...(createIndex && { createIndex }), version: 'test' });
+      service = await startService({ ...config, port: service.port, ...overrides }, { clock, ...(createIndex && { createIndex }), version: 'test' });
     },
   });
 }

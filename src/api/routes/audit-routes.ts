@@ -4,8 +4,6 @@
  * the transparency report, and a streamed export (NDJSON or CSV, constant memory) that ends with
  * the checkpoint it is consistent with.
  */
-import type { Response } from 'express';
-import { once } from 'node:events';
 import type { CheckpointPublisher } from '../../audit/checkpoint-publisher.js';
 import { OperationError } from '../../errors.js';
 import type { AuditEntry, Store } from '../../store/store.js';
@@ -23,6 +21,7 @@ import {
   InclusionQuerySchema,
   ReportQuerySchema,
 } from '../audit-schemas.js';
+import { writeChunk } from '../response-stream.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 
 const DEFAULT_PAGE = 1000;
@@ -37,13 +36,6 @@ export function csvField(value: string | number | null): string {
 
 export function csvRow(entry: AuditEntry): string {
   return `${[entry.seq, entry.at, entry.actor, entry.kid, entry.action, entry.subject, JSON.stringify(entry.data), entry.proof].map(csvField).join(',')}\r\n`;
-}
-
-/** Writes with back-pressure; answers false when the client went away. */
-async function write(res: Response, chunk: string): Promise<boolean> {
-  if (res.destroyed) return false;
-  if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-  return !res.destroyed;
 }
 
 export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): RouteSpec[] {
@@ -172,13 +164,13 @@ export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): Rou
         const csv = query.format === 'csv';
         res.status(200).type(csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
         res.setHeader('Content-Disposition', `attachment; filename="signalbank-audit-${checkpoint.treeSize}.${csv ? 'csv' : 'ndjson'}"`);
-        if (csv && !(await write(res, `${CSV_COLUMNS.join(',')}\r\n`))) return undefined;
+        if (csv && !(await writeChunk(res, `${CSV_COLUMNS.join(',')}\r\n`))) return undefined;
         let after = 0;
         for (;;) {
           const entries = await store.listAuditEntries({ after, limit: EXPORT_PAGE, since: query.since, until: query.until, maxSeq: checkpoint.treeSize });
           if (entries.length === 0) break;
           const chunk = entries.map((entry) => (csv ? csvRow(entry) : `${JSON.stringify(entry)}\n`)).join('');
-          if (!(await write(res, chunk))) return undefined;
+          if (!(await writeChunk(res, chunk))) return undefined;
           after = entries.at(-1)!.seq;
         }
         res.end(csv ? `#checkpoint,${csvField(JSON.stringify(checkpoint))}\r\n` : `${JSON.stringify({ checkpoint })}\n`);

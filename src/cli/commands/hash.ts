@@ -80,39 +80,35 @@ export async function runHashCommand(paths: readonly string[], options: HashComm
 }
 
 /**
- * Hashes `files` on `pool`, at most a few per worker ahead of the first unprinted one so memory
- * stays bounded, and prints each record as soon as every earlier one is printed. Answers the
- * number of files that failed.
+ * Hashes `files` on `pool`, at most a few per worker ahead of the first not yet taken, so memory
+ * stays bounded, and yields each file's record in input order as soon as every earlier one was
+ * yielded. `onHashed` is called as each file finishes (in any order), for progress.
  */
-async function hashInOrder(files: readonly InputFile[], options: ResolvedHashOptions, pool: HashPool, output: Output, onDone: () => void): Promise<number> {
+export async function* hashFilesInOrder(files: readonly InputFile[], options: ResolvedHashOptions, pool: HashPool, onHashed: () => void = () => undefined): AsyncGenerator<HashRecord> {
   const window = pool.size * 4;
-  const finished = new Map<number, HashRecord>();
-  let nextToPrint = 0;
-  let nextToStart = 0;
+  const started = new Map<number, Promise<HashRecord>>();
+  let next = 0;
+  for (let index = 0; index < files.length; index++) {
+    while (next < files.length && next - index < window) {
+      const record = hashOne(files[next]!, options, pool).then((hashed) => {
+        onHashed();
+        return hashed;
+      });
+      started.set(next++, record);
+    }
+    const record = await started.get(index)!;
+    started.delete(index);
+    yield record;
+  }
+}
+
+/** Prints each file's record in input order; answers the number of files that failed. */
+async function hashInOrder(files: readonly InputFile[], options: ResolvedHashOptions, pool: HashPool, output: Output, onDone: () => void): Promise<number> {
   let failed = 0;
-  await new Promise<void>((resolve) => {
-    const pump = (): void => {
-      while (nextToPrint < files.length && finished.has(nextToPrint)) {
-        const record = finished.get(nextToPrint)!;
-        finished.delete(nextToPrint++);
-        if ('error' in record) failed++;
-        output.record(record);
-      }
-      if (nextToPrint === files.length) {
-        resolve();
-        return;
-      }
-      while (nextToStart < files.length && nextToStart - nextToPrint < window) {
-        const index = nextToStart++;
-        void hashOne(files[index]!, options, pool).then((record) => {
-          finished.set(index, record);
-          onDone();
-          pump();
-        });
-      }
-    };
-    pump();
-  });
+  for await (const record of hashFilesInOrder(files, options, pool, onDone)) {
+    if ('error' in record) failed++;
+    output.record(record);
+  }
   return failed;
 }
 

@@ -1,0 +1,259 @@
+// `npm run bench:job`: a batch matching job end to end over HTTP against a real service.
+//  Setup (not measured): JOB_SIGNALS (default 1,000,000) uniform random PDQ signals written
+//  straight through the SQLite store, then `signalbank serve` in a child process on that file.
+//  Measured, per round (BENCH_ROUNDS per setting, default 2), once with the search threads at
+//  niceness 10 (the default, SIGNALBANK_SEARCH_NICENESS) and once at 0, in one run:
+//    1. single-match latency idle: sequential signed GET /v1/match of planted hashes;
+//    2. the job: JOB_QUERIES (default 1,000,000) PDQ queries (bench/lib/query-mix.ts: half planted
+//       near-duplicates 0–40 bits away, half misses) uploaded as NDJSON (spooled, streamed),
+//       matched by the service's runner, and every result line downloaded — end to end;
+//    3. the same single-match loop while the job is matching, to compare p99 with idle.
+//  Table on stdout, JSON in bench/results/job.json. Run under flock /tmp/signalbank-bench.lock.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.js';
+import { initialiseBank } from '../src/bank/initialise-bank.js';
+import { SignalbankClient, type JobStatus } from '../src/client/signalbank-client.js';
+import { signingKeyFromJwk, type SigningKey } from '../src/client/sign-request.js';
+import { bytesToHex } from '../src/signals/hex.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { SubmissionInput } from '../src/store/store.js';
+import { median, percentile, printTable, writeResult } from './lib/bench-report.js';
+import { queryMix } from './lib/query-mix.js';
+import type { SeededRandom } from './lib/seeded-random.js';
+import { uniformHash, uniformHashes } from './lib/uniform-hashes.js';
+
+const SIGNALS = Number(process.env['JOB_SIGNALS'] ?? 1_000_000);
+const QUERIES = Number(process.env['JOB_QUERIES'] ?? 1_000_000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const IDLE_SAMPLES = Number(process.env['JOB_IDLE_SAMPLES'] ?? 1500);
+/** Pause between single-match requests: a steady trickle of interactive lookups. */
+const LOOKUP_GAP_MS = 5;
+/** Search-thread niceness settings compared (the first is the service default). */
+const NICENESS = (process.env['JOB_NICENESS'] ?? '10,0').split(',').map(Number);
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function buildBank(dbPath: string): Promise<{ key: SigningKey; setupSeconds: number; planted: string[] }> {
+  const started = performance.now();
+  await initialiseBank({ dbPath });
+  const store = SqliteStore.open({ path: dbPath, appendAuditEntries: false });
+  const operator = { actor: 'operator', kid: null, proof: null };
+  const pair = await generateMemberKeyPair();
+  await store.createMember({ id: 'bench', name: 'Bench', roles: ['submitter', 'matcher'] }, operator);
+  const key = await store.addKey('bench', await parsePublicJwk(pair.publicJwk), operator);
+  const set = uniformHashes(SIGNALS, 1);
+  const batch = 10_000;
+  for (let start = 0; start < SIGNALS; start += batch) {
+    const items: SubmissionInput[] = [];
+    for (let i = start; i < Math.min(SIGNALS, start + batch); i++) items.push({ type: 'pdq', hash: bytesToHex(set.hashes, i * 32, 32), labels: ['suicide'], media: 'image', quality: 90 });
+    await store.submitSignals('bench', items, operator);
+    if (start % 100_000 === 0) process.stderr.write(`\rbank: ${start + items.length} signals`);
+  }
+  process.stderr.write('\n');
+  await store.close();
+  const planted = Array.from({ length: 256 }, (_, i) => bytesToHex(set.hashes, ((i * 7919) % SIGNALS) * 32, 32));
+  const signing = await signingKeyFromJwk('bench', { ...pair.privateJwk, kid: key.kid });
+  return { key: signing, setupSeconds: (performance.now() - started) / 1000, planted };
+}
+
+async function serve(dbPath: string, niceness: number): Promise<{ url: string; child: ChildProcess; indexLoadMs: number }> {
+  const child = spawn(process.execPath, [...(process.env['JOB_SERVER_NODE_ARGS']?.split(' ') ?? []), '--import', 'tsx', `${ROOT}src/cli/main.ts`, 'serve', '--db', dbPath, '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, SIGNALBANK_LOG_LEVEL: 'info', SIGNALBANK_RATE_LIMIT_PER_SECOND: '0', SIGNALBANK_SEARCH_NICENESS: String(niceness) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let indexLoadMs = 0;
+  for await (const line of createInterface({ input: child.stdout })) {
+    const record = JSON.parse(line) as { msg?: string; url?: string; ms?: number };
+    if (record.msg === 'index loaded') indexLoadMs = record.ms ?? 0;
+    if (record.msg === 'listening' && record.url) {
+      child.stdout.resume();
+      return { url: record.url, child, indexLoadMs };
+    }
+  }
+  throw new Error('the service stopped before it listened');
+}
+
+function rssOf(pid: number): number {
+  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kib ?? 0) * 1024;
+}
+
+/** Sequential signed GET /v1/match of planted hashes until `until()` (or `count` samples); latencies in ms. */
+async function lookups(client: SignalbankClient, planted: readonly string[], until: () => boolean, count = Infinity): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; latencies.length < count && !until(); i++) {
+    const hash = planted[i % planted.length]!;
+    const target = `/v1/match?type=pdq&hash=${hash}`;
+    const started = performance.now();
+    const answer = await client.send('GET', target);
+    latencies.push(performance.now() - started);
+    if (answer.status !== 200) throw new Error(`GET /v1/match answered ${answer.status}`);
+    await sleep(LOOKUP_GAP_MS);
+  }
+  return latencies;
+}
+
+function* jobQueries(): Generator<{ type: string; hash: string; ref: string }> {
+  const set = uniformHashes(SIGNALS, 1);
+  const batch = 100_000;
+  for (let start = 0; start < QUERIES; start += batch) {
+    const count = Math.min(batch, QUERIES - start);
+    const queries = queryMix(set, count, 1000 + start, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
+    for (let q = 0; q < count; q++) yield { type: 'pdq', hash: bytesToHex(queries, q * 32, 32), ref: `q${start + q + 1}` };
+  }
+}
+
+interface Round {
+  uploadSeconds: number;
+  matchSeconds: number;
+  downloadSeconds: number;
+  totalSeconds: number;
+  queriesPerSecond: number;
+  lines: number;
+  linesWithMatches: number;
+  idleP50Ms: number;
+  idleP99Ms: number;
+  busyP50Ms: number;
+  busyP99Ms: number;
+  busySamples: number;
+  p99Ratio: number;
+  serverRssPeakBytes: number;
+  /** Size of the write-ahead log after the round. */
+  walBytes: number;
+}
+
+async function round(client: SignalbankClient, planted: readonly string[], pid: number, dbPath: string): Promise<Round> {
+  const idle = await lookups(client, planted, () => false, IDLE_SAMPLES);
+  let rssPeak = rssOf(pid);
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 200);
+  const started = performance.now();
+  const created = await client.createJob(jobQueries());
+  const uploaded = performance.now();
+  let status: JobStatus = created;
+  let matching = true;
+  const busy = lookups(client, planted, () => !matching);
+  while (status.status === 'queued' || status.status === 'running') {
+    await sleep(500);
+    status = await client.jobStatus(created.id);
+    process.stderr.write(`\rjob ${status.status}: ${status.done}/${status.total}, ${status.rate ?? '-'} lines/s, eta ${status.eta ?? '-'} s   `);
+  }
+  matching = false;
+  const matched = performance.now();
+  process.stderr.write('\n');
+  if (status.status !== 'done') throw new Error(`the job ended ${status.status}: ${JSON.stringify(status.error)}`);
+  const busyLatencies = await busy;
+  let lines = 0;
+  let withMatches = 0;
+  let tail = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of await client.jobResults(created.id)) {
+    const text = tail + decoder.decode(chunk, { stream: true });
+    const parts = text.split('\n');
+    tail = parts.pop()!;
+    for (const part of parts) {
+      lines++;
+      // Results come in input order: line n answers query n.
+      if (!part.startsWith(`{"line":${lines},`)) throw new Error(`result ${lines} out of order: ${part.slice(0, 40)}`);
+      if (!part.endsWith('"matches":[]}')) withMatches++;
+    }
+  }
+  clearInterval(sampler);
+  const finished = performance.now();
+  if (lines !== QUERIES) throw new Error(`downloaded ${lines} result lines, expected ${QUERIES}`);
+  const s = (ms: number) => ms / 1000;
+  const idleP99 = percentile(idle, 99);
+  const busyP99 = percentile(busyLatencies, 99);
+  return {
+    uploadSeconds: s(uploaded - started),
+    matchSeconds: s(matched - uploaded),
+    downloadSeconds: s(finished - matched),
+    totalSeconds: s(finished - started),
+    queriesPerSecond: QUERIES / s(finished - started),
+    lines,
+    linesWithMatches: withMatches,
+    idleP50Ms: median(idle),
+    idleP99Ms: idleP99,
+    busyP50Ms: median(busyLatencies),
+    busyP99Ms: busyP99,
+    busySamples: busyLatencies.length,
+    p99Ratio: busyP99 / idleP99,
+    serverRssPeakBytes: rssPeak,
+    walBytes: statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-bench-job-'));
+  const dbPath = join(dir, 'bank.db');
+  try {
+    const bank = await buildBank(dbPath);
+    process.stderr.write(`setup: ${SIGNALS} signals in ${bank.setupSeconds.toFixed(1)} s\n`);
+    const settings: Record<string, unknown>[] = [];
+    const table: Record<string, string | number>[] = [];
+    const latency: Record<string, string | number>[] = [];
+    let allRounds: (Round & { niceness: number })[] = [];
+    for (const niceness of NICENESS) {
+      const { url, child, indexLoadMs } = await serve(dbPath, niceness);
+      try {
+        const client = new SignalbankClient({ baseUrl: url, key: bank.key });
+        const rounds: Round[] = [];
+        for (let r = 0; r < ROUNDS; r++) {
+          rounds.push(await round(client, bank.planted, child.pid!, dbPath));
+          const last = rounds.at(-1)!;
+          process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${last.totalSeconds.toFixed(1)} s (match ${last.matchSeconds.toFixed(1)} s), p99 ${last.p99Ratio.toFixed(2)}×, WAL ${(last.walBytes / 2 ** 20).toFixed(0)} MiB\n`);
+        }
+        const med = (pick: (round: Round) => number) => median(rounds.map(pick));
+        const summary = {
+          searchThreadNiceness: niceness,
+          indexLoadMs,
+          uploadSeconds: med((r) => r.uploadSeconds),
+          matchSeconds: med((r) => r.matchSeconds),
+          downloadSeconds: med((r) => r.downloadSeconds),
+          totalSeconds: med((r) => r.totalSeconds),
+          queriesPerSecond: med((r) => r.queriesPerSecond),
+          idleP50Ms: med((r) => r.idleP50Ms),
+          idleP99Ms: med((r) => r.idleP99Ms),
+          busyP50Ms: med((r) => r.busyP50Ms),
+          busyP99Ms: med((r) => r.busyP99Ms),
+          p99Ratio: med((r) => r.p99Ratio),
+        };
+        settings.push(summary);
+        allRounds = [...allRounds, ...rounds.map((r) => ({ ...r, niceness }))];
+        table.push({
+          'search niceness': niceness,
+          'upload s': summary.uploadSeconds,
+          'match s': summary.matchSeconds,
+          'download s': summary.downloadSeconds,
+          'total s': summary.totalSeconds,
+          'queries/s': Math.round(summary.queriesPerSecond),
+          target: '≤ 60 s',
+        });
+        latency.push({
+          'search niceness': niceness,
+          'idle p50': summary.idleP50Ms,
+          'idle p99': summary.idleP99Ms,
+          'busy p50': summary.busyP50Ms,
+          'busy p99': summary.busyP99Ms,
+          'p99 ratio': `${summary.p99Ratio.toFixed(2)}× (target ≤ 2×)`,
+        });
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    }
+    printTable(`job of ${QUERIES} PDQ queries against ${SIGNALS} signals, end to end over HTTP (medians of ${ROUNDS} per setting)`, table);
+    printTable('single GET /v1/match latency in ms (sequential, planted hashes): idle, and while the job matches', latency);
+    console.log(`\nwritten ${writeResult('job', { signals: SIGNALS, queries: QUERIES, roundsPerSetting: ROUNDS, setupSeconds: bank.setupSeconds, loadAverage: loadavg(), settings, rounds: allRounds })}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
