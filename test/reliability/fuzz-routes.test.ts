@@ -117,7 +117,7 @@ async function sendAndCheck(request: Sent): Promise<void> {
     expect(problem.status, where).toBe(response.status);
     expect(typeof problem.title, where).toBe('string');
     expect(stateCounts(), where).toEqual(before);
-  } else if ((response.headers.get('content-type') ?? '').includes('json')) {
+  } else if (/^application\/json/.test(response.headers.get('content-type') ?? '')) {
     expect(() => JSON.parse(text) as unknown, where).not.toThrow();
   }
 }
