@@ -36,7 +36,17 @@ const SERVE_ENV = { SIGNALBANK_RATE_LIMIT_PER_SECOND: '0', SIGNALBANK_LOG_LEVEL:
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-crash-'));
 const dbPath = join(dir, 'bank.db');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Every server started, so that none outlives a failed or timed-out test. */
+const started: ServeProcess[] = [];
+async function start(db: string, env: Record<string, string>): Promise<ServeProcess> {
+  const server = await startServeProcess(['--db', db], env);
+  started.push(server);
+  return server;
+}
+afterAll(() => {
+  for (const server of started) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const random = new SeededRandom(SEED);
 
@@ -260,7 +270,7 @@ describe('crash safety under SIGKILL', () => {
       lastCheckpoint: undefined,
       served: 0,
     };
-    let server = await startServeProcess(['--db', dbPath], SERVE_ENV);
+    let server = await start(dbPath, SERVE_ENV);
     const keys = await setUp(server);
     let entries = 0;
     let backupEnded: string | undefined;
@@ -283,7 +293,7 @@ describe('crash safety under SIGKILL', () => {
       stopped = true;
       await load;
 
-      server = await startServeProcess(['--db', dbPath], SERVE_ENV);
+      server = await start(dbPath, SERVE_ENV);
       checkDatabase(dbPath, world, { complete: true });
       await checkAcknowledged(server, keys, world);
       entries = await checkLog(server, keys, world);
@@ -295,7 +305,7 @@ describe('crash safety under SIGKILL', () => {
         expect(result.code, result.stderr).toBe(0);
         backupEnded = result.at < killedAt ? 'before the kill' : 'after the kill';
         checkDatabase(backupPath, world, { complete: false });
-        const copy = await startServeProcess(['--db', backupPath], { ...SERVE_ENV, SIGNALBANK_LOG_KEY: join(dir, 'log.private.jwk.json') });
+        const copy = await start(backupPath, { ...SERVE_ENV, SIGNALBANK_LOG_KEY: join(dir, 'log.private.jwk.json') });
         try {
           const verified = await verifyLog(auditLogSource(clientFor(copy, keys.auditor)));
           expect(verified.findings).toEqual([]);
