@@ -335,6 +335,7 @@ describe('cross-member attempts', () => {
       }
     }
     expect(refused).toBeGreaterThanOrEqual(40);
+    console.info(`attack matrix: ${MATRIX.length} signature rows, ${refused} role/route pairs refused`);
     expect(await logSize()).toBe(before);
     expect(await t.admin.client.request('GET', '/v1/admin/members')).toEqual(members);
     expect(await alice.client.getSignal(signalId)).toMatchObject({ status: 'active' });

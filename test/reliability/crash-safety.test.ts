@@ -259,7 +259,7 @@ async function checkLog(server: ServeProcess, keys: Keys, world: World): Promise
 }
 
 describe('crash safety under SIGKILL', () => {
-  it(`keeps every acknowledged change through ${ROUNDS} kills`, { timeout: 30_000 + ROUNDS * 4_000 }, async () => {
+  it(`keeps every acknowledged change through ${ROUNDS} kills`, { timeout: 60_000 + ROUNDS * 8_000 }, async () => {
     const world: World = {
       acked: new Map(),
       inDoubtBatches: [],

@@ -126,24 +126,34 @@ async function sendAndCheck(request: Sent): Promise<void> {
 
 const hugeString = fc.integer({ min: 1, max: 300_000 }).map((n) => 'x'.repeat(n));
 const hugeNumberText = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '-0', '0.000000000000000000001', '9007199254740993', '1E+308');
-const deepArray = (depth: number): unknown => {
-  let value: unknown = [];
-  for (let i = 0; i < depth; i++) value = [value];
-  return value;
-};
-const deepObject = (depth: number): unknown => {
-  let value: unknown = {};
-  for (let i = 0; i < depth; i++) value = { a: value };
-  return value;
-};
+/**
+ * Nesting `depth` deep, built only when the request is made: fast-check prints a failing case
+ * through this description (printing the value itself would overflow the stack).
+ */
+class DeepValue {
+  constructor(
+    readonly kind: 'array' | 'object',
+    readonly depth: number,
+  ) {}
+
+  build(): unknown {
+    let value: unknown = this.kind === 'array' ? [] : {};
+    for (let i = 0; i < this.depth; i++) value = this.kind === 'array' ? [value] : { a: value };
+    return value;
+  }
+
+  [fc.toStringMethod](): string {
+    return `${this.kind} nested ${this.depth} deep`;
+  }
+}
 
 /** Values that are wrong somewhere: types, sizes, nesting, prototype keys. */
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, '', ' ', '\u0000', '\ud800', 'pdq', 'suicide', [], {}, [null], ['suicide', 'suicide']),
   fc.jsonValue({ maxDepth: 3 }),
   hugeString,
-  fc.integer({ min: 10, max: 2000 }).map(deepArray),
-  fc.integer({ min: 10, max: 2000 }).map(deepObject),
+  fc.integer({ min: 10, max: 2000 }).map((depth) => new DeepValue('array', depth)),
+  fc.integer({ min: 10, max: 2000 }).map((depth) => new DeepValue('object', depth)),
   fc.constant(JSON.parse('{"__proto__": {"admin": true, "roles": ["admin"]}, "constructor": {"prototype": {"x": 1}}}') as unknown),
   fc.string({ unit: 'binary', maxLength: 40 }),
 );
@@ -156,18 +166,18 @@ const mutation: fc.Arbitrary<Mutation> = fc.record({
   value: hostileValue,
 });
 
-/** Every container (object or array) inside a value, outermost first. */
-function containers(value: unknown, found: (Record<string, unknown> | unknown[])[] = []): (Record<string, unknown> | unknown[])[] {
-  if (value === null || typeof value !== 'object') return found;
+/** The containers (objects and arrays) of a value down to 20 levels, outermost first: where a mutation may land. */
+function containers(value: unknown, found: (Record<string, unknown> | unknown[])[] = [], level = 0): (Record<string, unknown> | unknown[])[] {
+  if (value === null || typeof value !== 'object' || level > 20) return found;
   found.push(value as Record<string, unknown>);
-  for (const child of Object.values(value)) containers(child, found);
+  for (const child of Object.values(value)) containers(child, found, level + 1);
   return found;
 }
 
 function mutate(body: Record<string, unknown>, mutations: readonly Mutation[]): unknown {
   for (const m of mutations) {
     // A copy, so that two mutations sharing one generated value cannot make a cycle.
-    const value = JSON.parse(JSON.stringify(m.value) ?? 'null') as unknown;
+    const value = m.value instanceof DeepValue ? m.value.build() : (JSON.parse(JSON.stringify(m.value) ?? 'null') as unknown);
     const all = containers(body);
     const container = all[m.pick % all.length]!;
     const keys = Object.keys(container);
