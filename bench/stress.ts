@@ -270,16 +270,7 @@ async function main(): Promise<void> {
     if (load.backup.code !== 0 || backupCheck['integrity'] !== 'ok' || backupCheck['logVerified'] !== true) failures.push('the backup taken under load did not check out');
     if (load.backup.endedAtS > load.seconds) failures.push('the backup did not finish while the load ran');
 
-    const crash = await runTest('test/reliability/crash-safety.test.ts', { CRASH_ROUNDS: String(CRASH_ROUNDS) }, /crash safety: [^\n]*/);
-    const fuzz = await runTest('test/reliability/fuzz-routes.test.ts', { FUZZ_RUNS: String(FUZZ_RUNS), FUZZ_SEED: String(Date.now() % 1_000_000) }, /fuzz: [^\n]*/);
-    printTable('heavy test runs', [
-      { test: 'crash safety', passed: String(crash.passed), 's': crash.seconds, summary: crash.summary },
-      { test: 'route fuzzing', passed: String(fuzz.passed), 's': fuzz.seconds, summary: fuzz.summary },
-    ]);
-    if (!crash.passed) failures.push('the crash-safety test failed');
-    if (!fuzz.passed) failures.push('the fuzzing failed');
-
-    const path = writeResult('stress', {
+    const loadResult = {
       signals: SIGNALS,
       populateSeconds: bank.seconds,
       serverStartSeconds: startSeconds,
@@ -290,6 +281,20 @@ async function main(): Promise<void> {
       memory,
       rssSamples: load.rss,
       backup: { ...load.backup, ...backupCheck },
+    };
+    // Written now too, so that the load's figures survive if the heavy tests are interrupted.
+    writeResult('stress', { ...loadResult, crash: 'not run yet', fuzz: 'not run yet', failures });
+    const crash = await runTest('test/reliability/crash-safety.test.ts', { CRASH_ROUNDS: String(CRASH_ROUNDS) }, /crash safety: [^\n]*/);
+    const fuzz = await runTest('test/reliability/fuzz-routes.test.ts', { FUZZ_RUNS: String(FUZZ_RUNS), FUZZ_SEED: String(Date.now() % 1_000_000) }, /fuzz: [^\n]*/);
+    printTable('heavy test runs', [
+      { test: 'crash safety', passed: String(crash.passed), 's': crash.seconds, summary: crash.summary },
+      { test: 'route fuzzing', passed: String(fuzz.passed), 's': fuzz.seconds, summary: fuzz.summary },
+    ]);
+    if (!crash.passed) failures.push('the crash-safety test failed');
+    if (!fuzz.passed) failures.push('the fuzzing failed');
+
+    const path = writeResult('stress', {
+      ...loadResult,
       crash: { rounds: CRASH_ROUNDS, ...crash },
       fuzz: { runsPerProperty: FUZZ_RUNS, ...fuzz },
       failures,
