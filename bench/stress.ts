@@ -243,7 +243,7 @@ async function main(): Promise<void> {
         requests: count,
         'req/s': count / load.seconds,
         '2xx': Object.entries(s.statuses).filter(([status]) => Number(status) < 300).reduce((sum, [, n]) => sum + n, 0),
-        '429': s.statuses[429] ?? 0,
+        'rate limited (429)': s.statuses[429] ?? 0,
         errors,
         'p50 ms': percentile(s.latencies, 50),
         'p99 ms': percentile(s.latencies, 99),
