@@ -10,13 +10,10 @@
 //     entries (default 1,000,000) served by a real service in a child process, then the whole
 //     NDJSON export streamed from it while the server's RSS is sampled.
 // Table on stdout, JSON in bench/results/audit.json.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { verifyLog } from '../src/audit/verify-log.js';
 import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.js';
 import { initialiseBank } from '../src/bank/initialise-bank.js';
@@ -27,12 +24,12 @@ import { BackgroundUpkeep } from '../src/store/sqlite/background-upkeep.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { SubmissionInput } from '../src/store/store.js';
 import { median, printTable, writeResult } from './lib/bench-report.js';
+import { rssOf, serve } from './lib/serve-child.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const BATCHES = Number(process.env['AUDIT_BATCHES'] ?? 100);
 const BATCH_SIZE = 1000;
 const VERIFY_ENTRIES = Number(process.env['AUDIT_VERIFY_ENTRIES'] ?? 1_000_000);
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Random PDQ-like hashes (about 128 of 256 bits set, never degenerate). */
 function items(count: number): SubmissionInput[] {
@@ -82,29 +79,6 @@ async function treeBehind(store: SqliteStore): Promise<boolean> {
   // The worker records whole chunks of 16 entries; the last, incomplete one is composed on read.
   const chunks = (store.db.prepare('SELECT count(*) AS n FROM audit_leaf_chunks').get() as { n: number }).n;
   return entries >= (chunks + 1) * 16;
-}
-
-/** Starts `signalbank serve` in a child process; answers its URL once it listens. */
-async function serve(dbPath: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/main.ts`, 'serve', '--db', dbPath, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, SIGNALBANK_LOG_LEVEL: 'info', SIGNALBANK_RATE_LIMIT_PER_SECOND: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  for await (const line of createInterface({ input: child.stdout })) {
-    const record = JSON.parse(line) as { msg?: string; url?: string };
-    if (record.msg === 'listening' && record.url) {
-      child.stdout.resume();
-      return { url: record.url, child };
-    }
-  }
-  throw new Error('the service stopped before it listened');
-}
-
-/** Resident memory of a process, in bytes (Linux). */
-function rssOf(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kib ?? 0) * 1024;
 }
 
 /** Streams the whole NDJSON export, sampling the server's RSS: it must stay flat however long the log. */

@@ -63,6 +63,8 @@ export interface RunningService {
 }
 
 const JTI_PRUNE_INTERVAL_MS = 60_000;
+/** How often incomplete requests are checked against the header and request timeouts. */
+const CONNECTION_CHECK_MS = 500;
 
 /** The index the configuration asks for, one per perceptual signal type. */
 export function configuredIndexFactory(config: Config): IndexFactory {
@@ -117,7 +119,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const app = createApp({ config, routes, verifier, rateLimiter, metrics, logger });
 
     const server = createServer(
-      { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, keepAliveTimeout: config.keepAliveTimeoutMs },
+      {
+        headersTimeout: config.headersTimeoutMs,
+        requestTimeout: config.requestTimeoutMs,
+        keepAliveTimeout: config.keepAliveTimeoutMs,
+        // Node checks those two timeouts only this often (default 30 s): a client dribbling its
+        // headers or body would otherwise hold its connection up to 30 s past the limit.
+        connectionsCheckingInterval: Math.min(CONNECTION_CHECK_MS, config.headersTimeoutMs),
+      },
       app,
     );
     server.timeout = config.idleTimeoutMs;

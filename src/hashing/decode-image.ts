@@ -60,7 +60,7 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
     if (channels !== 3 && channels !== 4) throw new ImageError('ERR_UNSUPPORTED_IMAGE', `Expected 3 or 4 channels after decoding ${name} but received ${channels}`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels };
   } catch (error) {
-    throw asImageError(error, name, options.maxPixels);
+    throw asImageError(error, input, name, options.maxPixels);
   }
 }
 
@@ -77,10 +77,14 @@ function checkHeader(metadata: Metadata, name: string, maxPixels: number): void 
   }
 }
 
-function asImageError(error: unknown, name: string, maxPixels: number): ImageError {
+/** How sharp and the file system say a file cannot be read (as opposed to decoded). */
+const UNREADABLE_FILE = /^Input file is missing|no such file|\b(ENOENT|EACCES|EISDIR|ELOOP|EPERM)\b|permission denied/i;
+
+function asImageError(error: unknown, input: string | Buffer, name: string, maxPixels: number): ImageError {
   if (isSignalbankError(error) && error instanceof ImageError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (/missing|no such file|ENOENT|EACCES|EISDIR|permission/i.test(message)) {
+  // Only a path can be unreadable; decoder messages ("missing SOS marker") say nothing about the file.
+  if (typeof input === 'string' && UNREADABLE_FILE.test(message)) {
     return new ImageError('ERR_FILE_UNREADABLE', `Cannot read ${name}: ${message}`, { cause: error });
   }
   if (/pixel limit/i.test(message)) {

@@ -5,7 +5,6 @@ import { bmvbhash } from 'blockhash-core';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockhash } from '../../src/hashing/blockhash.js';
@@ -14,6 +13,7 @@ import { PdqHasher } from '../../src/hashing/pdq/pdq-hasher.js';
 import type { RawImage } from '../../src/hashing/raw-image.js';
 import { hammingDistanceHex } from '../../src/signals/hex.js';
 import { PDQ_DIR } from './reference-vectors.js';
+import { pngHeaderOnly, SOF_ONLY_JPEG } from '../support/crafted-images.js';
 
 const PHOTO = `${PDQ_DIR}bridge-mods/square-256x256.jpg`;
 const limits = { maxPixels: DEFAULT_MAX_PIXELS };
@@ -40,33 +40,6 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
     return (error as { code: string }).code;
   }
   return 'resolved';
-}
-
-/** A PNG whose header claims `width`×`height` but whose pixel data is a token few bytes. */
-function pngHeaderOnly(width: number, height: number): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (bytes: Buffer): number => {
-    let c = 0xffffffff;
-    for (const b of bytes) c = crcTable[(c ^ b) & 255]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, body: Buffer): Buffer => {
-    const typed = Buffer.concat([Buffer.from(type, 'latin1'), body]);
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(body.length);
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc(typed));
-    return Buffer.concat([length, typed, sum]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
 }
 
 describe('bad inputs', () => {
@@ -115,6 +88,11 @@ describe('bad inputs', () => {
     expect(await codeOf(decodeImage(await make(15, 200), limits))).toBe('ERR_IMAGE_TOO_SMALL');
     expect(await codeOf(decodeImage(await make(200, 15), limits))).toBe('ERR_IMAGE_TOO_SMALL');
     expect((await decodeImage(await make(16, 16), limits)).width).toBe(16);
+  });
+
+  it('a JPEG with a frame header only is ERR_UNSUPPORTED_IMAGE (the decoder says "missing SOS marker"), not unreadable', async () => {
+    expect(await codeOf(decodeImage(write('sof-only.jpg', SOF_ONLY_JPEG), limits))).toBe('ERR_UNSUPPORTED_IMAGE');
+    expect(await codeOf(decodeImage(SOF_ONLY_JPEG, limits))).toBe('ERR_UNSUPPORTED_IMAGE');
   });
 
   it('a missing file is ERR_FILE_UNREADABLE', async () => {

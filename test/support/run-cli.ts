@@ -2,11 +2,11 @@
  * Runs the real `signalbank` command line from source in a child process (node + tsx), with its
  * own environment and stdin, and answers exit code, stdout and stderr.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** tsx's loader by URL, so that the CLI also runs from another working directory. */
+/** tsx's loader by absolute URL, so that the CLI also starts from a working directory outside the project. */
 const TSX_LOADER = import.meta.resolve('tsx');
 
 export interface CliResult {
@@ -15,7 +15,15 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], options: { env?: Record<string, string>; stdin?: string; cwd?: string } = {}): Promise<CliResult> {
+export interface RunCliOptions {
+  readonly env?: Record<string, string>;
+  readonly stdin?: string;
+  readonly cwd?: string;
+  /** Called with the child process once it is started (to sample its memory, signal it, …). */
+  readonly onSpawn?: (child: ChildProcess) => void;
+}
+
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX_LOADER, `${PROJECT_ROOT}src/cli/main.ts`, ...args], {
       cwd: options.cwd ?? PROJECT_ROOT,
@@ -27,6 +35,7 @@ export function runCli(args: readonly string[], options: { env?: Record<string, 
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
+    options.onSpawn?.(child);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });

@@ -1,14 +1,15 @@
 /**
  * `signalbank backup <file>`: a consistent copy of the live database through SQLite's online
- * backup API (the service may keep serving meanwhile), then `PRAGMA integrity_check` on the
- * copy. The copy is a complete database: start a service on it to restore.
+ * backup API (the service may keep serving and writing meanwhile), then `PRAGMA integrity_check`
+ * on the copy (src/store/sqlite/backup-database.ts). The copy is a complete database: start a
+ * service on it to restore.
  */
 import type { Command } from 'commander';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config.js';
 import { ConflictError, OperationError } from '../../errors.js';
-import { openDatabase } from '../../store/sqlite/database.js';
+import { backupDatabase } from '../../store/sqlite/backup-database.js';
 import { createOutput } from '../output.js';
 
 export function register(program: Command): void {
@@ -22,22 +23,8 @@ export function register(program: Command): void {
       const target = resolve(file);
       if (existsSync(target)) throw new ConflictError(`${target} already exists; back up to a new file`);
       if (!existsSync(config.dbPath)) throw new OperationError('ERR_CONFIG', `No database at ${resolve(config.dbPath)}`);
-      const started = performance.now();
-      const source = openDatabase(config.dbPath);
-      try {
-        await source.backup(target);
-      } finally {
-        source.close();
-      }
-      const copy = openDatabase(target, { readonly: true });
-      let integrity: unknown;
-      try {
-        integrity = copy.pragma('integrity_check', { simple: true });
-      } finally {
-        copy.close();
-      }
-      if (integrity !== 'ok') throw new OperationError('ERR_INTERNAL', `The backup at ${target} failed its integrity check: ${String(integrity)}`);
-      const report = { source: resolve(config.dbPath), backup: target, bytes: statSync(target).size, ms: Math.round(performance.now() - started), integrity };
+      const { bytes, ms, integrity } = await backupDatabase(config.dbPath, target);
+      const report = { source: resolve(config.dbPath), backup: target, bytes, ms, integrity };
       createOutput(flags.json ?? false).record(report, `backed up ${report.source} to ${report.backup} (${report.bytes} bytes, ${report.ms} ms, integrity ok)`);
     });
 }

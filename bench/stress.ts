@@ -1,0 +1,312 @@
+// `npm run stress` (under flock /tmp/signalbank-bench.lock): the heavy versions of the reliability
+// tests, for docs/reliability.md.
+//  1. A bank of STRESS_SIGNALS (default 1,000,000) PDQ signals, written through the store in
+//     batches of 1,000 (each with its audit entry), served by `signalbank serve` in a child
+//     process with the service's default rate limit (16 load members).
+//  2. STRESS_SECONDS (default 60) of mixed load at saturation from STRESS_CONNECTIONS (default 32)
+//     keep-alive connections: 80 % single matches, 15 % batch submits of 10 new hashes, 5 %
+//     opinions, every request signed ahead of the run in worker threads. Per kind: requests,
+//     statuses and p50/p99/max latency; the server's RSS sampled every second (growth over the
+//     second half must stay under 10 %); any answer other than 2xx or 429 is an error.
+//  3. `signalbank backup` started 15 s into the load; the copy must open, pass integrity_check and
+//     its signal log must verify (a service started on the copy, `verifyLog` as `audit verify`).
+//  4. The crash-safety test with CRASH_ROUNDS (default 100) SIGKILL rounds and the route fuzzing
+//     with FUZZ_RUNS (default 2,000) runs per property, through vitest.
+// Table on stdout, JSON in bench/results/stress.json; exit code 1 when any check failed.
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { JWK } from 'jose';
+import { verifyLog } from '../src/audit/verify-log.js';
+import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.js';
+import { initialiseBank } from '../src/bank/initialise-bank.js';
+import { auditLogSource } from '../src/client/audit-log-source.js';
+import { signingKeyFromJwk, signRequest } from '../src/client/sign-request.js';
+import { SignalbankClient } from '../src/client/signalbank-client.js';
+import { BackgroundUpkeep } from '../src/store/sqlite/background-upkeep.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { AuditOrigin, Role, SubmissionInput } from '../src/store/store.js';
+import { runCli } from '../test/support/run-cli.js';
+import { percentile, printTable, writeResult } from './lib/bench-report.js';
+import { presignRequests, type LoadKind, type LoadRequest } from './lib/load-requests.js';
+import { SeededRandom } from './lib/seeded-random.js';
+import { rssOf, serve } from './lib/serve-child.js';
+
+const SIGNALS = Number(process.env['STRESS_SIGNALS'] ?? 1_000_000);
+const SECONDS = Number(process.env['STRESS_SECONDS'] ?? 60);
+const CONNECTIONS = Number(process.env['STRESS_CONNECTIONS'] ?? 32);
+const PRESIGNED = Number(process.env['STRESS_PRESIGNED'] ?? 150_000);
+const CRASH_ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 100);
+const FUZZ_RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
+const BACKUP_AFTER_S = Math.min(15, SECONDS / 4);
+const LOAD_MEMBERS = 16;
+const SEED = 7;
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const OPERATOR: AuditOrigin = { actor: 'operator', kid: null, proof: null };
+const KINDS: readonly LoadKind[] = ['match', 'submit', 'opinion'];
+
+interface Bank {
+  readonly dir: string;
+  readonly dbPath: string;
+  readonly loadMembers: { memberId: string; privateJwk: JWK }[];
+  readonly auditor: { memberId: string; privateJwk: JWK };
+  readonly storedHashes: SharedArrayBuffer;
+  readonly opinionIds: string[];
+  readonly seconds: number;
+}
+
+async function addMember(store: SqliteStore, id: string, roles: Role[]): Promise<{ memberId: string; privateJwk: JWK }> {
+  await store.createMember({ id, name: id, roles }, OPERATOR);
+  const pair = await generateMemberKeyPair();
+  const key = await store.addKey(id, await parsePublicJwk(pair.publicJwk), OPERATOR);
+  return { memberId: id, privateJwk: { ...pair.privateJwk, kid: key.kid } };
+}
+
+/** The bank, written through the store in batches of 1,000 signed-for items, as bench:audit does. */
+async function populate(): Promise<Bank> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-stress-'));
+  const dbPath = join(dir, 'bank.db');
+  const started = performance.now();
+  await initialiseBank({ dbPath });
+  const store = SqliteStore.open({ path: dbPath });
+  const upkeep = BackgroundUpkeep.start(store.db);
+  const bulk = await addMember(store, 'bulk', ['submitter']);
+  const loadMembers = [];
+  for (let i = 0; i < LOAD_MEMBERS; i++) loadMembers.push(await addMember(store, `load-${i}`, ['submitter', 'matcher']));
+  const auditor = await addMember(store, 'auditor', ['auditor']);
+  const bulkKey = await signingKeyFromJwk('bulk', bulk.privateJwk);
+  const storedHashes = new SharedArrayBuffer(SIGNALS * 32);
+  new SeededRandom(SEED).fill(new Uint32Array(storedHashes));
+  const bytes = new Uint8Array(storedHashes);
+  for (let start = 0; start < SIGNALS; start += 1000) {
+    const items: SubmissionInput[] = [];
+    for (let i = start; i < Math.min(SIGNALS, start + 1000); i++) {
+      items.push({ type: 'pdq', hash: Buffer.from(bytes.subarray(i * 32, i * 32 + 32)).toString('hex'), labels: ['suicide'], media: 'image', quality: 90 });
+    }
+    const proof = (await signRequest(bulkKey, { method: 'POST', target: '/v1/signals', body: Buffer.from(String(start)) })).slice('JWS '.length);
+    await store.submitSignals('bulk', items, { actor: 'bulk', kid: bulkKey.kid, proof });
+    if (start % 100_000 === 0) process.stderr.write(`\rpopulating: ${start} signals`);
+  }
+  process.stderr.write('\n');
+  const opinionIds = store.db.prepare('SELECT public_id FROM signals WHERE id % 100 = 0').pluck().all() as string[];
+  await upkeep.stop();
+  await store.close();
+  return { dir, dbPath, loadMembers, auditor, storedHashes, opinionIds, seconds: (performance.now() - started) / 1000 };
+}
+
+interface KindStats {
+  latencies: number[];
+  statuses: Record<number, number>;
+  networkErrors: number;
+}
+
+/** One request on a kept-alive connection; answers status and milliseconds. */
+function send(agent: Agent, url: URL, request: LoadRequest): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: request.authorization };
+    if (request.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(request.body));
+    }
+    const outgoing = httpRequest({ agent, host: url.hostname, port: url.port, method: request.method, path: request.target, headers }, (response) => {
+      response.on('data', () => undefined);
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(request.body);
+  });
+}
+
+interface LoadResult {
+  readonly stats: Record<LoadKind, KindStats>;
+  readonly seconds: number;
+  readonly exhausted: boolean;
+  readonly rss: { t: number; rss: number }[];
+  readonly backup: { startedAtS: number; endedAtS: number; code: number | null; output: string };
+}
+
+async function runLoad(bank: Bank, url: string, pid: number, requests: LoadRequest[]): Promise<LoadResult> {
+  const target = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const stats = Object.fromEntries(KINDS.map((kind): [LoadKind, KindStats] => [kind, { latencies: [], statuses: {}, networkErrors: 0 }])) as Record<LoadKind, KindStats>;
+  const started = performance.now();
+  const stopAt = started + SECONDS * 1000;
+  const rss: { t: number; rss: number }[] = [{ t: 0, rss: rssOf(pid) }];
+  const sampler = setInterval(() => rss.push({ t: (performance.now() - started) / 1000, rss: rssOf(pid) }), 1000);
+  let backup: Promise<LoadResult['backup']> | undefined;
+  const backupTimer = setTimeout(() => {
+    const startedAtS = (performance.now() - started) / 1000;
+    backup = runCli(['backup', join(bank.dir, 'backup.db'), '--db', bank.dbPath, '--json']).then((result) => ({
+      startedAtS,
+      endedAtS: (performance.now() - started) / 1000,
+      code: result.code,
+      output: (result.stdout + result.stderr).trim().slice(0, 500),
+    }));
+  }, BACKUP_AFTER_S * 1000);
+  let next = 0;
+  let exhausted = false;
+  const user = async (): Promise<void> => {
+    while (performance.now() < stopAt) {
+      const request = requests[next++];
+      if (!request) {
+        exhausted = true;
+        return;
+      }
+      const kind = stats[request.kind];
+      const sent = performance.now();
+      try {
+        const status = await send(agent, target, request);
+        kind.latencies.push(performance.now() - sent);
+        kind.statuses[status] = (kind.statuses[status] ?? 0) + 1;
+      } catch {
+        kind.networkErrors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, user));
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  clearTimeout(backupTimer);
+  rss.push({ t: seconds, rss: rssOf(pid) });
+  agent.destroy();
+  if (!backup) throw new Error('the backup never started');
+  return { stats, seconds, exhausted, rss, backup: await backup };
+}
+
+/** Opens the backup, checks it, and verifies its signal log through a service started on it. */
+async function checkBackup(bank: Bank): Promise<Record<string, unknown>> {
+  const path = join(bank.dir, 'backup.db');
+  const copy = new Database(path, { readonly: true, fileMustExist: true });
+  const integrity = copy.pragma('integrity_check', { simple: true });
+  const signals = copy.prepare('SELECT count(*) FROM signals').pluck().get() as number;
+  copy.close();
+  const { url, child } = await serve(path, { SIGNALBANK_LOG_KEY: join(bank.dir, 'log.private.jwk.json') });
+  try {
+    const key = await signingKeyFromJwk('auditor', bank.auditor.privateJwk);
+    const started = performance.now();
+    const result = await verifyLog(auditLogSource(new SignalbankClient({ baseUrl: url, key })));
+    return { integrity, signals, logVerified: result.ok, logEntries: result.entries, findings: result.findings.slice(0, 5), verifySeconds: (performance.now() - started) / 1000 };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** Runs one reliability test file through vitest with its size variable; answers its summary line. */
+function runTest(file: string, env: Record<string, string>, summary: RegExp): Promise<{ passed: boolean; summary: string; seconds: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => {
+      // eslint-disable-next-line no-control-regex -- terminal colour codes
+      const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+      if (code !== 0) process.stderr.write(plain.slice(-4000));
+      resolve({ passed: code === 0, summary: summary.exec(plain)?.[0] ?? '(no summary)', seconds: (performance.now() - started) / 1000 });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const bank = await populate();
+  console.log(`populated ${SIGNALS} signals in ${bank.seconds.toFixed(0)} s`);
+  const failures: string[] = [];
+  try {
+    const signStarted = performance.now();
+    const requests = await presignRequests(
+      { seed: SEED, count: PRESIGNED, members: bank.loadMembers, opinionIds: bank.opinionIds, storedHashes: bank.storedHashes, mix: { match: 0.8, submit: 0.15, opinion: 0.05 }, submitBatch: 10 },
+      2,
+    );
+    console.log(`signed ${requests.length} requests in ${((performance.now() - signStarted) / 1000).toFixed(0)} s`);
+    const serveStarted = performance.now();
+    // The service's own rate limit (200/s per member, burst 400): 429s are counted, not errors.
+    const { url, child } = await serve(bank.dbPath, { SIGNALBANK_RATE_LIMIT_PER_SECOND: '200' });
+    const startSeconds = (performance.now() - serveStarted) / 1000;
+    let load: LoadResult;
+    try {
+      load = await runLoad(bank, url, child.pid!, requests);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const rows = KINDS.map((kind) => {
+      const s = load.stats[kind];
+      const count = s.latencies.length;
+      const errors = Object.entries(s.statuses).filter(([status]) => !(Number(status) < 300 || Number(status) === 429)).reduce((sum, [, n]) => sum + n, 0) + s.networkErrors;
+      return {
+        kind,
+        requests: count,
+        'req/s': count / load.seconds,
+        '2xx': Object.entries(s.statuses).filter(([status]) => Number(status) < 300).reduce((sum, [, n]) => sum + n, 0),
+        'rate limited (429)': s.statuses[429] ?? 0,
+        errors,
+        'p50 ms': percentile(s.latencies, 50),
+        'p99 ms': percentile(s.latencies, 99),
+        'max ms': Math.max(...s.latencies),
+        statuses: JSON.stringify(s.statuses),
+      };
+    });
+    const total = rows.reduce((sum, row) => sum + row.requests, 0);
+    printTable(`mixed load, ${SIGNALS} signals, ${CONNECTIONS} connections, ${load.seconds.toFixed(0)} s (${Math.round(total / load.seconds)} req/s)`, rows);
+    const mid = load.rss.reduce((best, sample) => (Math.abs(sample.t - SECONDS / 2) < Math.abs(best.t - SECONDS / 2) ? sample : best));
+    const secondHalf = load.rss.filter((sample) => sample.t >= mid.t);
+    const peak = Math.max(...secondHalf.map((sample) => sample.rss));
+    const end = load.rss.at(-1)!.rss;
+    const memory = { midBytes: mid.rss, endBytes: end, peakSecondHalfBytes: peak, growthToEnd: end / mid.rss - 1, growthToPeak: peak / mid.rss - 1, startBytes: load.rss[0]!.rss };
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+    printTable('server RSS (MiB)', [{ start: mib(memory.startBytes), 'at half time': mib(memory.midBytes), 'peak, 2nd half': mib(peak), end: mib(end), 'growth, 2nd half': `${(memory.growthToPeak * 100).toFixed(1)} % (limit 10 %)` }]);
+    const backupCheck = load.backup.code === 0 ? await checkBackup(bank) : { logVerified: false };
+    printTable('backup during the load', [
+      { 'started s': load.backup.startedAtS, 'ended s': load.backup.endedAtS, exit: String(load.backup.code), integrity: String(backupCheck['integrity']), signals: Number(backupCheck['signals'] ?? 0), 'log verified': String(backupCheck['logVerified']), entries: Number(backupCheck['logEntries'] ?? 0) },
+    ]);
+    if (rows.some((row) => row.errors > 0)) failures.push('answers other than 2xx or 429');
+    if (memory.growthToPeak >= 0.1) failures.push('RSS grew 10 % or more over the second half');
+    if (load.exhausted) failures.push('the pre-signed requests ran out before the end (raise STRESS_PRESIGNED)');
+    if (load.backup.code !== 0 || backupCheck['integrity'] !== 'ok' || backupCheck['logVerified'] !== true) failures.push('the backup taken under load did not check out');
+    if (load.backup.endedAtS > load.seconds) failures.push('the backup did not finish while the load ran');
+
+    const loadResult = {
+      signals: SIGNALS,
+      populateSeconds: bank.seconds,
+      serverStartSeconds: startSeconds,
+      connections: CONNECTIONS,
+      loadSeconds: load.seconds,
+      requestsPerSecond: total / load.seconds,
+      kinds: rows,
+      memory,
+      rssSamples: load.rss,
+      backup: { ...load.backup, ...backupCheck },
+    };
+    // Written now too, so that the load's figures survive if the heavy tests are interrupted.
+    writeResult('stress', { ...loadResult, crash: 'not run yet', fuzz: 'not run yet', failures });
+    const crash = await runTest('test/reliability/crash-safety.test.ts', { CRASH_ROUNDS: String(CRASH_ROUNDS) }, /crash safety: [^\n]*/);
+    const fuzz = await runTest('test/reliability/fuzz-routes.test.ts', { FUZZ_RUNS: String(FUZZ_RUNS), FUZZ_SEED: String(Date.now() % 1_000_000) }, /fuzz: [^\n]*/);
+    printTable('heavy test runs', [
+      { test: 'crash safety', passed: String(crash.passed), 's': crash.seconds, summary: crash.summary },
+      { test: 'route fuzzing', passed: String(fuzz.passed), 's': fuzz.seconds, summary: fuzz.summary },
+    ]);
+    if (!crash.passed) failures.push('the crash-safety test failed');
+    if (!fuzz.passed) failures.push('the fuzzing failed');
+
+    const path = writeResult('stress', {
+      ...loadResult,
+      crash: { rounds: CRASH_ROUNDS, ...crash },
+      fuzz: { runsPerProperty: FUZZ_RUNS, ...fuzz },
+      failures,
+    });
+    console.log(`\nwritten ${path}`);
+  } finally {
+    rmSync(bank.dir, { recursive: true, force: true });
+  }
+  if (failures.length > 0) {
+    console.error(`\nFAILED: ${failures.join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
