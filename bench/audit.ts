@@ -10,13 +10,10 @@
 //     entries (default 1,000,000) served by a real service in a child process, then the whole
 //     NDJSON export streamed from it while the server's RSS is sampled.
 // Table on stdout, JSON in bench/results/audit.json.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { verifyLog } from '../src/audit/verify-log.js';
 import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.js';
 import { initialiseBank } from '../src/bank/initialise-bank.js';
@@ -27,12 +24,12 @@ import { BackgroundUpkeep } from '../src/store/sqlite/background-upkeep.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { SubmissionInput } from '../src/store/store.js';
 import { median, printTable, writeResult } from './lib/bench-report.js';
+import { memoryOf, startServeChild } from './lib/serve-child.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const BATCHES = Number(process.env['AUDIT_BATCHES'] ?? 100);
 const BATCH_SIZE = 1000;
 const VERIFY_ENTRIES = Number(process.env['AUDIT_VERIFY_ENTRIES'] ?? 1_000_000);
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Random PDQ-like hashes (about 128 of 256 bits set, never degenerate). */
 function items(count: number): SubmissionInput[] {
@@ -84,34 +81,12 @@ async function treeBehind(store: SqliteStore): Promise<boolean> {
   return entries >= (chunks + 1) * 16;
 }
 
-/** Starts `signalbank serve` in a child process; answers its URL once it listens. */
-async function serve(dbPath: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/main.ts`, 'serve', '--db', dbPath, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, SIGNALBANK_LOG_LEVEL: 'info', SIGNALBANK_RATE_LIMIT_PER_SECOND: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  for await (const line of createInterface({ input: child.stdout })) {
-    const record = JSON.parse(line) as { msg?: string; url?: string };
-    if (record.msg === 'listening' && record.url) {
-      child.stdout.resume();
-      return { url: record.url, child };
-    }
-  }
-  throw new Error('the service stopped before it listened');
-}
-
-/** Resident memory of a process, in bytes (Linux). */
-function rssOf(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kib ?? 0) * 1024;
-}
-
 /** Streams the whole NDJSON export, sampling the server's RSS: it must stay flat however long the log. */
 async function exportBench(client: SignalbankClient, pid: number): Promise<Record<string, number>> {
-  const rssBefore = rssOf(pid);
+  const rssOf = (): number => memoryOf(pid).rssBytes;
+  const rssBefore = rssOf();
   let rssPeak = rssBefore;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 50);
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf())), 50);
   const started = performance.now();
   let lines = 0;
   let bytes = 0;
@@ -153,10 +128,10 @@ async function verifyBench(): Promise<Record<string, number>> {
     const buildSeconds = (performance.now() - buildStarted) / 1000;
     const entries = (await store.auditTreeHead()).treeSize;
     await store.close();
-    const { url, child } = await serve(dbPath);
+    const service = await startServeChild(dbPath, { logFile: join(dir, 'serve.log'), env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '0' } });
     try {
       const key = await signingKeyFromJwk('auditor', { ...(auditorPair.privateJwk), kid: auditorKey.kid });
-      const client = new SignalbankClient({ baseUrl: url, key });
+      const client = new SignalbankClient({ baseUrl: service.url, key });
       const started = performance.now();
       const result = await verifyLog(auditLogSource(client), {
         onProgress: (n) => {
@@ -166,10 +141,10 @@ async function verifyBench(): Promise<Record<string, number>> {
       process.stderr.write('\n');
       const seconds = (performance.now() - started) / 1000;
       if (!result.ok) throw new Error(`the benchmark log did not verify: ${JSON.stringify(result.findings.slice(0, 3))}`);
-      const exported = await exportBench(client, child.pid!);
+      const exported = await exportBench(client, service.pid);
       return { entries, buildSeconds, verifySeconds: seconds, entriesPerSecond: entries / seconds, signedRequests: result.signedRequests, ...exported };
     } finally {
-      child.kill('SIGTERM');
+      await service.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
