@@ -11,10 +11,12 @@
 //  3. `--profile`: where the time of one `POST /v1/match` goes, stage by stage, by running the
 //     service's own functions in this process over the same database (see bench/lib/match-stages.ts).
 //  4. `--load-10m`: index load time and RSS for 10,000,000 signals (several GB of disk, minutes).
+//     `--load-only` skips 2 and 3; `--cpu-prof` runs each load against its own server under
+//     `node --cpu-prof` and prints its main thread's self time by stage.
 // Table on stdout, JSON in bench/results/http.json. Run under `flock /tmp/signalbank-bench.lock`.
 import autocannon, { type AutocannonRequest } from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { signRequest, type SigningKey } from '../src/client/sign-request.js';
 import { bytesToHex, popcountHex } from '../src/signals/hex.js';
@@ -23,6 +25,7 @@ import { median, percentile, printTable, writeResult } from './lib/bench-report.
 import { centreModelFor, clusteredHashes, defaultClusterModel } from './lib/clustered-hashes.js';
 import type { HashSet } from './lib/hash-set.js';
 import { profileMatchStages, type StageProfile } from './lib/match-stages.js';
+import { summariseCpuProfile, type CpuSummary } from './lib/cpu-profile-summary.js';
 import { queryMix } from './lib/query-mix.js';
 import { SeededRandom } from './lib/seeded-random.js';
 import { memoryOf, startServeChild, type ServeChild } from './lib/serve-child.js';
@@ -35,9 +38,19 @@ const RADIUS = 31;
 const SEED = 20_261_129;
 const PROFILE = process.argv.includes('--profile');
 const LOAD_10M = process.argv.includes('--load-10m');
+/** Every scenario against its own server started with `node --cpu-prof`; the profiles summarised. */
+const CPU_PROF = process.argv.includes('--cpu-prof');
+/** Only the index load figures (no load runs). */
+const LOAD_ONLY = process.argv.includes('--load-only');
 /** The service as configured for the benchmark: no per-member rate limit (it would answer 429). */
 const SERVICE_ENV = { SIGNALBANK_RATE_LIMIT_PER_SECOND: '0' };
 const MIB = 2 ** 20;
+const TARGETS: Record<string, string> = {
+  'GET /v1/match (1 query, radius 31)': '≥ 2,000 req/s, p99 ≤ 20 ms',
+  'POST /v1/match (1,000 queries, radius 31)': '≥ 100,000 queries/s',
+  'POST /v1/signals (1,000 new signals)': '≥ 20,000 signals/s',
+  'POST /v1/signals (10,000 new signals)': '≥ 20,000 signals/s',
+};
 
 interface PlannedRequest {
   readonly method: 'GET' | 'POST';
@@ -300,45 +313,66 @@ function loadRow(load: LoadFigures): Record<string, string | number> {
 
 async function main(): Promise<void> {
   const dir = tmpIn(tmpdir(), 'sb-bench-http-');
-  const result: Record<string, unknown> = { signals: SIGNALS, radius: RADIUS, rounds: ROUNDS, runSeconds: RUN_SECONDS };
+  // The machine is shared: the load average says how quiet it was.
+  const result: Record<string, unknown> = { signals: SIGNALS, radius: RADIUS, rounds: ROUNDS, runSeconds: RUN_SECONDS, loadAverageBefore: loadavg() };
   let service: ServeChild | undefined;
   try {
     const emptyReadySeconds = emptyStart(dir);
     result['emptyReadySeconds'] = await emptyReadySeconds;
     const { set, bank } = await benchBank(SIGNALS, dir);
-    const measured = await measureLoad(bank, dir, true);
-    service = measured.service!;
+    const measured = await measureLoad(bank, dir, !CPU_PROF && !LOAD_ONLY);
+    service = measured.service;
     result['load'] = measured.figures;
-    const queries = queryHexes(set, 20_000);
-    const figures: ScenarioFigures[] = [];
-    for (const scenario of scenarios(bank, queries)) figures.push(await measureScenario(service.url, scenario));
-    result['serverRssAfterLoadMiB'] = memoryOf(service.pid).rssBytes / MIB;
-    await service.stop();
-    service = undefined;
-    result['scenarios'] = figures;
+    printTable(`index load at start, ${bank.signals} PDQ signals (medians of ${ROUNDS} starts; an empty database is ready in ${(result['emptyReadySeconds'] as number).toFixed(2)} s)`, [loadRow(measured.figures)]);
 
-    const targets: Record<string, string> = {
-      'GET /v1/match (1 query, radius 31)': '≥ 2,000 req/s, p99 ≤ 20 ms',
-      'POST /v1/match (1,000 queries, radius 31)': '≥ 100,000 queries/s',
-      'POST /v1/signals (1,000 new signals)': '≥ 20,000 signals/s',
-      'POST /v1/signals (10,000 new signals)': '≥ 20,000 signals/s',
-    };
-    printTable(`index load at start, ${SIGNALS} PDQ signals (medians of ${ROUNDS} starts; an empty database is ready in ${(result['emptyReadySeconds'] as number).toFixed(2)} s)`, [loadRow(measured.figures)]);
-    printTable(`signed requests against ${bank.signals} PDQ signals (medians of ${ROUNDS} runs of about ${RUN_SECONDS} s)`, figures.map((f) => ({
-      request: f.name,
-      conns: f.connections,
-      'req/s': Math.round(f.requestsPerSecond),
-      [`units/s`]: `${Math.round(f.unitsPerSecond)} ${f.unit}`,
-      'p50 ms': f.p50Ms,
-      'p99 ms': f.p99Ms,
-      target: targets[f.name] ?? '',
-    })));
+    if (!LOAD_ONLY) {
+      const queries = queryHexes(set, 20_000);
+      const figures: ScenarioFigures[] = [];
+      const cpuProfiles: Record<string, CpuSummary> = {};
+      for (const scenario of scenarios(bank, queries)) {
+        // With --cpu-prof every scenario gets its own server, so that its profile holds that load only.
+        const profileDir = CPU_PROF ? tmpIn(dir, 'cpu-') : undefined;
+        service ??= await startServeChild(bank.dbPath, { logFile: join(dir, 'serve-load.log'), env: SERVICE_ENV, ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }) });
+        figures.push(await measureScenario(service.url, scenario));
+        result['serverRssAfterLoadMiB'] = memoryOf(service.pid).rssBytes / MIB;
+        if (profileDir) {
+          await service.stop();
+          service = undefined;
+          cpuProfiles[scenario.name] = summariseCpuProfile(profileDir);
+        }
+      }
+      await service?.stop();
+      service = undefined;
+      result['scenarios'] = figures;
+      printTable(`signed requests against ${bank.signals} PDQ signals (medians of ${ROUNDS} runs of about ${RUN_SECONDS} s)`, figures.map((f) => ({
+        request: f.name,
+        conns: f.connections,
+        'req/s': Math.round(f.requestsPerSecond),
+        'units/s': `${Math.round(f.unitsPerSecond)} ${f.unit}`,
+        'p50 ms': f.p50Ms,
+        'p99 ms': f.p99Ms,
+        target: TARGETS[f.name] ?? '',
+      })));
 
-    if (PROFILE) {
-      const profile: StageProfile = await profileMatchStages(bank, queries, RADIUS, figures[1]!.requestsPerSecond);
-      result['postMatchProfile'] = profile;
-      printTable('where the time of one POST /v1/match (1,000 queries) goes, in this process (medians)', profile.stages.map((s) => ({ stage: s.stage, ms: s.ms, share: `${(s.share * 100).toFixed(1)} %` })));
-      console.log(`sum of stages ${profile.sumMs.toFixed(1)} ms; over HTTP the service answered one such request every ${profile.httpMsPerRequest.toFixed(1)} ms of wall time`);
+      if (CPU_PROF) {
+        result['cpuProfiles'] = cpuProfiles;
+        for (const [name, summary] of Object.entries(cpuProfiles)) {
+          printTable(`server main thread, ${name}: self time by stage (whole server life: start, warm-up and ${ROUNDS} runs; ${(summary.totalMs / 1000).toFixed(1)} s)`, summary.categories.map((c) => ({ stage: c.category, s: (c.ms / 1000).toFixed(2), share: `${(c.share * 100).toFixed(1)} %` })));
+          printTable('  functions with the most self time', summary.functions.map((f) => ({ function: f.fn.slice(0, 90), stage: f.category, share: `${(f.share * 100).toFixed(1)} %` })));
+        }
+      }
+
+      if (PROFILE) {
+        // The service is stopped: the profile has both cores to itself, like the server had.
+        const profiles: StageProfile[] = [];
+        for (const [kind, scenario] of [['GET', figures[0]!], ['POST', figures[1]!]] as const) {
+          const profile = await profileMatchStages(bank, queries, RADIUS, kind, scenario.requestsPerSecond);
+          profiles.push(profile);
+          printTable(`where the time of one ${scenario.name} goes, stage by stage in one process (medians of ${profile.requests})`, profile.stages.map((s) => ({ stage: s.stage, ms: s.ms.toFixed(3), share: `${(s.share * 100).toFixed(1)} %` })));
+          console.log(`sum of stages ${profile.sumMs.toFixed(3)} ms; over HTTP the service answered one such request every ${profile.httpMsPerRequest.toFixed(3)} ms of wall time (${scenario.connections} connections)`);
+        }
+        result['profiles'] = profiles;
+      }
     }
 
     if (LOAD_10M) {
@@ -348,6 +382,7 @@ async function main(): Promise<void> {
       result['load10m'] = load10m;
       printTable(`index load at start, 10,000,000 PDQ signals (medians of ${ROUNDS} starts)`, [loadRow(load10m)]);
     }
+    result['loadAverageAfter'] = loadavg();
     console.log(`\nwritten ${writeResult('http', result)}`);
   } finally {
     await service?.stop();
