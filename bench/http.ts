@@ -13,7 +13,8 @@
 //  4. `--load-10m`: index load time and RSS for 10,000,000 signals (several GB of disk, minutes).
 //     `--load-only` skips 2 and 3; `--cpu-prof` runs each load against its own server under
 //     `node --cpu-prof` and prints its main thread's self time by stage.
-// Table on stdout, JSON in bench/results/http.json. Run under `flock /tmp/signalbank-bench.lock`.
+// Table on stdout, JSON in bench/results/http.json (http-cpu-prof.json with --cpu-prof,
+// http-load.json with --load-only). Run under `flock /tmp/signalbank-bench.lock`.
 import autocannon, { type AutocannonRequest } from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -375,6 +376,10 @@ async function main(): Promise<void> {
       }
     }
 
+    // Written now and again after the 10 M load, so that a failure there keeps these figures.
+    const resultName = CPU_PROF ? 'http-cpu-prof' : LOAD_ONLY ? 'http-load' : 'http';
+    writeResult(resultName, { ...result, loadAverageAfter: loadavg() });
+
     if (LOAD_10M) {
       rmSync(dirname(bank.dbPath), { recursive: true, force: true });
       const big = await benchBank(10_000_000, dir);
@@ -383,7 +388,8 @@ async function main(): Promise<void> {
       printTable(`index load at start, 10,000,000 PDQ signals (medians of ${ROUNDS} starts)`, [loadRow(load10m)]);
     }
     result['loadAverageAfter'] = loadavg();
-    console.log(`\nwritten ${writeResult('http', result)}`);
+    // Profiled servers run slower: their figures go to a file of their own, as do load-only runs.
+    console.log(`\nwritten ${writeResult(resultName, result)}`);
   } finally {
     await service?.stop();
     rmSync(dir, { recursive: true, force: true });
