@@ -24,7 +24,7 @@ import { BackgroundUpkeep } from '../src/store/sqlite/background-upkeep.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { SubmissionInput } from '../src/store/store.js';
 import { median, printTable, writeResult } from './lib/bench-report.js';
-import { rssOf, serve } from './lib/serve-child.js';
+import { memoryOf, startServeChild } from './lib/serve-child.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const BATCHES = Number(process.env['AUDIT_BATCHES'] ?? 100);
@@ -83,9 +83,10 @@ async function treeBehind(store: SqliteStore): Promise<boolean> {
 
 /** Streams the whole NDJSON export, sampling the server's RSS: it must stay flat however long the log. */
 async function exportBench(client: SignalbankClient, pid: number): Promise<Record<string, number>> {
-  const rssBefore = rssOf(pid);
+  const rssOf = (): number => memoryOf(pid).rssBytes;
+  const rssBefore = rssOf();
   let rssPeak = rssBefore;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 50);
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf())), 50);
   const started = performance.now();
   let lines = 0;
   let bytes = 0;
@@ -127,10 +128,10 @@ async function verifyBench(): Promise<Record<string, number>> {
     const buildSeconds = (performance.now() - buildStarted) / 1000;
     const entries = (await store.auditTreeHead()).treeSize;
     await store.close();
-    const { url, child } = await serve(dbPath);
+    const service = await startServeChild(dbPath, { logFile: join(dir, 'serve.log'), env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '0' } });
     try {
       const key = await signingKeyFromJwk('auditor', { ...(auditorPair.privateJwk), kid: auditorKey.kid });
-      const client = new SignalbankClient({ baseUrl: url, key });
+      const client = new SignalbankClient({ baseUrl: service.url, key });
       const started = performance.now();
       const result = await verifyLog(auditLogSource(client), {
         onProgress: (n) => {
@@ -140,10 +141,10 @@ async function verifyBench(): Promise<Record<string, number>> {
       process.stderr.write('\n');
       const seconds = (performance.now() - started) / 1000;
       if (!result.ok) throw new Error(`the benchmark log did not verify: ${JSON.stringify(result.findings.slice(0, 3))}`);
-      const exported = await exportBench(client, child.pid!);
+      const exported = await exportBench(client, service.pid);
       return { entries, buildSeconds, verifySeconds: seconds, entriesPerSecond: entries / seconds, signedRequests: result.signedRequests, ...exported };
     } finally {
-      child.kill('SIGTERM');
+      await service.stop();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { percentile, printTable, writeResult } from './lib/bench-report.js';
 import { presignRequests, type LoadKind, type LoadRequest } from './lib/load-requests.js';
 import { SeededRandom } from './lib/seeded-random.js';
-import { rssOf, serve } from './lib/serve-child.js';
+import { memoryOf, startServeChild } from './lib/serve-child.js';
 
 const SIGNALS = Number(process.env['STRESS_SIGNALS'] ?? 1_000_000);
 const SECONDS = Number(process.env['STRESS_SECONDS'] ?? 60);
@@ -136,8 +136,8 @@ async function runLoad(bank: Bank, url: string, pid: number, requests: LoadReque
   const stats = Object.fromEntries(KINDS.map((kind): [LoadKind, KindStats] => [kind, { latencies: [], statuses: {}, networkErrors: 0 }])) as Record<LoadKind, KindStats>;
   const started = performance.now();
   const stopAt = started + SECONDS * 1000;
-  const rss: { t: number; rss: number }[] = [{ t: 0, rss: rssOf(pid) }];
-  const sampler = setInterval(() => rss.push({ t: (performance.now() - started) / 1000, rss: rssOf(pid) }), 1000);
+  const rss: { t: number; rss: number }[] = [{ t: 0, rss: memoryOf(pid).rssBytes }];
+  const sampler = setInterval(() => rss.push({ t: (performance.now() - started) / 1000, rss: memoryOf(pid).rssBytes }), 1000);
   let backup: Promise<LoadResult['backup']> | undefined;
   const backupTimer = setTimeout(() => {
     const startedAtS = (performance.now() - started) / 1000;
@@ -172,7 +172,7 @@ async function runLoad(bank: Bank, url: string, pid: number, requests: LoadReque
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
   clearTimeout(backupTimer);
-  rss.push({ t: seconds, rss: rssOf(pid) });
+  rss.push({ t: seconds, rss: memoryOf(pid).rssBytes });
   agent.destroy();
   if (!backup) throw new Error('the backup never started');
   return { stats, seconds, exhausted, rss, backup: await backup };
@@ -185,14 +185,18 @@ async function checkBackup(bank: Bank): Promise<Record<string, unknown>> {
   const integrity = copy.pragma('integrity_check', { simple: true });
   const signals = copy.prepare('SELECT count(*) FROM signals').pluck().get() as number;
   copy.close();
-  const { url, child } = await serve(path, { SIGNALBANK_LOG_KEY: join(bank.dir, 'log.private.jwk.json') });
+  const service = await startServeChild(path, {
+    logFile: join(bank.dir, 'backup-serve.log'),
+    env: { SIGNALBANK_LOG_KEY: join(bank.dir, 'log.private.jwk.json'), SIGNALBANK_RATE_LIMIT_PER_SECOND: '0' },
+  });
+  const url = service.url;
   try {
     const key = await signingKeyFromJwk('auditor', bank.auditor.privateJwk);
     const started = performance.now();
     const result = await verifyLog(auditLogSource(new SignalbankClient({ baseUrl: url, key })));
     return { integrity, signals, logVerified: result.ok, logEntries: result.entries, findings: result.findings.slice(0, 5), verifySeconds: (performance.now() - started) / 1000 };
   } finally {
-    child.kill('SIGTERM');
+    await service.stop();
   }
 }
 
@@ -226,13 +230,13 @@ async function main(): Promise<void> {
     console.log(`signed ${requests.length} requests in ${((performance.now() - signStarted) / 1000).toFixed(0)} s`);
     const serveStarted = performance.now();
     // The service's own rate limit (200/s per member, burst 400): 429s are counted, not errors.
-    const { url, child } = await serve(bank.dbPath, { SIGNALBANK_RATE_LIMIT_PER_SECOND: '200' });
+    const service = await startServeChild(bank.dbPath, { logFile: join(bank.dir, 'serve.log'), env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '200' } });
     const startSeconds = (performance.now() - serveStarted) / 1000;
     let load: LoadResult;
     try {
-      load = await runLoad(bank, url, child.pid!, requests);
+      load = await runLoad(bank, service.url, service.pid, requests);
     } finally {
-      child.kill('SIGTERM');
+      await service.stop();
     }
     const rows = KINDS.map((kind) => {
       const s = load.stats[kind];

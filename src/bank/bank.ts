@@ -15,6 +15,7 @@ import { getSignalType, SIGNAL_TYPE_NAMES } from '../signals/registry.js';
 import type { SignalTypeName } from '../signals/signal-type.js';
 import type {
   AuditOrigin,
+  IndexEntryBatch,
   Media,
   OpinionInput,
   SignalChange,
@@ -94,6 +95,20 @@ export function itemResult<T>(run: () => T): ItemResult<T> {
   }
 }
 
+/** The ids and packed hashes of several batches as one. */
+function concatenate(batches: readonly IndexEntryBatch[]): { ids: Uint32Array; hashes: Uint8Array } {
+  const total = batches.reduce((sum, batch) => sum + batch.ids.length, 0);
+  const ids = new Uint32Array(total);
+  const hashes = new Uint8Array(total * 32);
+  let at = 0;
+  for (const batch of batches) {
+    ids.set(batch.ids, at);
+    hashes.set(batch.hashes, at * 32);
+    at += batch.ids.length;
+  }
+  return { ids, hashes };
+}
+
 export class Bank {
   private readonly indexes = new Map<SignalTypeName, TypeIndex>();
   private taxonomy: Taxonomy = new Map();
@@ -108,10 +123,15 @@ export class Bank {
     for (const type of SIGNAL_TYPE_NAMES) {
       if (getSignalType(type).kind !== 'perceptual') continue;
       const entry: TypeIndex = { index: createIndex(type), disputed: new Set() };
+      const batches: IndexEntryBatch[] = [];
       for await (const batch of store.indexEntries(type)) {
-        entry.index.addMany(batch.ids, batch.hashes);
+        batches.push(batch);
         for (const id of batch.disputed) entry.disputed.add(id);
       }
+      // One bulk insert: the index builds its tables once, instead of regrowing them for every
+      // batch (1 M signals: 0.8 s instead of 4 s; bench:http).
+      const { ids, hashes } = concatenate(batches);
+      if (ids.length > 0) entry.index.addMany(ids, hashes);
       bank.indexes.set(type, entry);
     }
     return bank;

@@ -7,6 +7,7 @@ import { openDatabase } from '../../src/store/sqlite/database.js';
 import { MIGRATIONS_DIR, migrate, readMigrations } from '../../src/store/sqlite/migrations.js';
 import { BackgroundUpkeep } from '../../src/store/sqlite/background-upkeep.js';
 import { SqliteAuditLog } from '../../src/store/sqlite/sqlite-audit.js';
+import { INDEX_PAGE_SQL } from '../../src/store/sqlite/sqlite-signals.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -33,6 +34,16 @@ describeStoreContract('sqlite in memory', async () => harness(':memory:'));
 
 describe('sqlite engine', () => {
   const tempDir = () => mkdtempSync(join(tmpdir(), 'sb-sqlite-'));
+
+  it('loads the index along the row ids, never sorting every row of a type for each page', async () => {
+    const store = SqliteStore.open({ path: ':memory:' });
+    const plan = store.db
+      .prepare<[number, string, number], { detail: string }>(`EXPLAIN QUERY PLAN ${INDEX_PAGE_SQL}`)
+      .all(0, 'pdq', 100)
+      .map((step) => step.detail);
+    await store.close();
+    expect(plan).toEqual(['SEARCH signals USING INTEGER PRIMARY KEY (rowid>?)']);
+  });
 
   it('opens with WAL, synchronous FULL and foreign keys', async () => {
     const dir = tempDir();

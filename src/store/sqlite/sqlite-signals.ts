@@ -101,6 +101,14 @@ function sameAggregates(row: SignalRow, next: Aggregates): boolean {
 
 const newPublicId = (): string => randomBytes(15).toString('base64url');
 
+/**
+ * One page of the index load at start (after row id, type, page size), in row-id order. The unary
+ * `+` keeps SQLite from answering it through the (type, hash) index, which visits and sorts every
+ * row of the type for every page — quadratic: 37–54 s to load 1 M signals (bench:http). Walking
+ * the row ids reads each row once.
+ */
+export const INDEX_PAGE_SQL = "SELECT id, hash, status FROM signals WHERE id > ? AND +type = ? AND status != 'retracted' ORDER BY id LIMIT ?";
+
 export class SqliteSignals {
   private readonly q;
 
@@ -143,9 +151,7 @@ export class SqliteSignals {
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id, member_id) DO UPDATE SET
         verdict = excluded.verdict, labels = excluded.labels, reason = excluded.reason, updated_at = excluded.updated_at`),
       insertChange: db.prepare("INSERT INTO signal_changes (signal_id, op, at, snapshot) VALUES (?, ?, ?, ?)"),
-      indexPage: db.prepare<[string, number, number], [number, Buffer, SignalStatus]>(
-        "SELECT id, hash, status FROM signals WHERE type = ? AND id > ? AND status != 'retracted' ORDER BY id LIMIT ?",
-      ),
+      indexPage: db.prepare<[number, string, number], [number, Buffer, SignalStatus]>(INDEX_PAGE_SQL),
     };
     this.q.indexPage.raw(true);
   }
@@ -285,7 +291,7 @@ export class SqliteSignals {
   *indexEntries(type: SignalTypeName, batchSize: number): Generator<IndexEntryBatch> {
     let after = 0;
     for (;;) {
-      const rows = this.q.indexPage.all(type, after, batchSize);
+      const rows = this.q.indexPage.all(after, type, batchSize);
       if (rows.length === 0) return;
       const ids = new Uint32Array(rows.length);
       const hashes = new Uint8Array(rows.length * 32);
