@@ -10,7 +10,7 @@ import { LABEL_NAME_RE } from '../signals/labels.js';
 import { ROLES } from '../store/store.js';
 
 export const schemaRegistry = z.registry<{ id: string; description?: string }>();
-const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
+export const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
   schemaRegistry.add(schema, { id, description });
   return schema;
 };

@@ -31,6 +31,7 @@ import { defaultLogKeyPath, loadOrCreateLogKey } from '../audit/log-key.js';
 import { MatchCounter } from '../audit/match-counter.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { changeRoutes } from './routes/change-routes.js';
 import { matchRoutes } from './routes/match-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { signalRoutes } from './routes/signal-routes.js';
@@ -107,6 +108,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       ...matchRoutes(bank, metrics, matchCounter),
       ...adminRoutes(store, bank),
       ...auditRoutes(store, checkpoints),
+      ...changeRoutes(store),
     );
     const app = createApp({ config, routes, verifier, rateLimiter, metrics, logger });
 

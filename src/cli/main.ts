@@ -16,6 +16,7 @@ import * as matchCommand from './commands/match.js';
 import * as memberCommand from './commands/member.js';
 import * as serveCommand from './commands/serve.js';
 import * as submitCommand from './commands/submit.js';
+import * as syncCommand from './commands/sync.js';
 import { EXIT_USAGE, reportFailure } from './output.js';
 import { packageVersion } from './package-version.js';
 
@@ -32,6 +33,7 @@ const COMMANDS: readonly CommandModule[] = [
   keyCommand,
   submitCommand,
   matchCommand,
+  syncCommand,
   auditCommand,
   backupCommand,
 ];
