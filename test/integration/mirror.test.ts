@@ -10,8 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../bench/lib/seeded-random.js';
-import { matchJson } from '../../src/api/representations.js';
-import { itemResult, validateMatchQuery } from '../../src/bank/signal-matcher.js';
 import { MirrorDb } from '../../src/client/mirror/mirror-db.js';
 import { MirrorMatcher } from '../../src/client/mirror/mirror-matcher.js';
 import { syncMirror } from '../../src/client/mirror/sync-mirror.js';
@@ -149,17 +147,13 @@ describe('a mirror synced from the change feed', () => {
     // Offline match answers equal the online ones.
     const offline = await MirrorMatcher.open(mirror);
     try {
-      const queries: MatchRequestQuery[] = [...pool.pdq.map((hash) => ({ type: 'pdq', hash })), ...pool.md5.map((hash) => ({ type: 'md5', hash })), { type: 'pdq', hash: pool.pdq[0]!, maxDistance: 8 }, { type: 'pdq', hash: 'zz' }];
+      const queries: MatchRequestQuery[] = [...pool.pdq.map((hash) => ({ type: 'pdq', hash })), ...pool.md5.map((hash) => ({ type: 'md5', hash })), { type: 'pdq', hash: pool.pdq[0]!, maxDistance: 8 }, { type: 'pdq', hash: 'zz' }, { type: 'pdq', hash: pool.pdq[1]!, maxDistance: 99 }, { type: 'md5', hash: pool.md5[0]!, maxDistance: 3 }, { type: 'nope', hash: pool.md5[0]! }];
       let hits = 0;
       for (const includeDisputed of [false, true]) {
         for (const limit of [1, 3, 10]) {
           const online = await matchers[0]!.client.match(queries, { limit, includeDisputed });
-          const local = await offline.match(
-            queries.map((query) => itemResult(() => validateMatchQuery(query))),
-            { limit, includeDisputed },
-          );
-          const shaped = local.map((result) => (result.ok ? { matches: result.value.map(matchJson) } : { error: result.error.toItemError() }));
-          expect(shaped, `limit ${limit}, includeDisputed ${includeDisputed}`).toEqual(online.results);
+          const local = await offline.answer(queries, { limit, includeDisputed });
+          expect(local, `limit ${limit}, includeDisputed ${includeDisputed}`).toEqual(online.results);
           for (const result of online.results) if ('matches' in result) hits += result.matches.length;
         }
       }
@@ -168,6 +162,11 @@ describe('a mirror synced from the change feed', () => {
       await offline.close();
       mirror.close();
     }
+  });
+
+  it('refuses to open a file that is not a mirror, and to match against a mirror that is not there', async () => {
+    expect(() => MirrorDb.open(join(dir, 'none.db'), { create: false })).toThrow(expect.objectContaining({ code: 'ERR_NOT_FOUND' }) as Error);
+    expect(() => MirrorDb.open(t.dbPath, { create: true })).toThrow(expect.objectContaining({ code: 'ERR_SCHEMA_MISMATCH' }) as Error);
   });
 
   it('applies a page read twice only once, and refuses a feed that goes backwards', async () => {

@@ -5,11 +5,9 @@
  * matching code as the service, and answers in the same shape. Exits 1 when a query was refused.
  */
 import type { Command } from 'commander';
-import { matchJson } from '../../api/representations.js';
-import { DEFAULT_MATCH_LIMIT, itemResult, validateMatchQuery } from '../../bank/signal-matcher.js';
 import { MirrorDb } from '../../client/mirror/mirror-db.js';
 import { MirrorMatcher } from '../../client/mirror/mirror-matcher.js';
-import type { MatchAnswer, MatchHit, MatchRequestQuery } from '../../client/signalbank-client.js';
+import type { MatchAnswer, MatchRequestQuery } from '../../client/signalbank-client.js';
 import { InputError } from '../../errors.js';
 import { connect, withClientOptions, type ClientFlags } from '../client-options.js';
 import { createOutput, EXIT_FAILED } from '../output.js';
@@ -48,11 +46,7 @@ async function mirrorLookup(path: string): Promise<{ lookup: Lookup; close: () =
     mirror.close();
     throw error;
   }
-  const lookup: Lookup = async (queries, options) => {
-    const valid = queries.map((query) => itemResult(() => validateMatchQuery(query)));
-    const results = await matcher.match(valid, { limit: options.limit ?? DEFAULT_MATCH_LIMIT, includeDisputed: options.includeDisputed ?? false });
-    return results.map((result) => (result.ok ? { matches: result.value.map(matchJson) as unknown as MatchHit[] } : { error: result.error.toItemError() }));
-  };
+  const lookup: Lookup = (queries, options) => matcher.answer(queries, options);
   return {
     lookup,
     close: async () => {
