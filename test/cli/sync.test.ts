@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../bench/lib/seeded-random.js';
+import { hashImage } from '../../src/hashing/hash-image.js';
 import { MirrorDb } from '../../src/client/mirror/mirror-db.js';
 import { syncMirror } from '../../src/client/mirror/sync-mirror.js';
 import type { TestMember } from '../support/test-service.js';
@@ -17,6 +18,11 @@ import { jsonLines, PROJECT_ROOT, runCli } from '../support/run-cli.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const SIGNALS = 1500;
+/** Signals not retracted: the 1,500 less 3 × 30 retracted, plus the photo. */
+const LIVE = SIGNALS - 90 + 1;
+const PHOTO = join(PROJECT_ROOT, 'fixtures/pdq/bridge-mods/aaa-orig.jpg');
+const NEAR_PHOTO = join(PROJECT_ROOT, 'fixtures/pdq/bridge-mods/blur-a-little.jpg');
+const NOT_AN_IMAGE = join(PROJECT_ROOT, 'fixtures/pdq/PROVENANCE.md');
 
 let t: TestService;
 let hashes: string[];
@@ -76,6 +82,9 @@ beforeAll(async () => {
     for (const id of ids.slice(100, 130)) await submitter.client.retract(id);
     for (const id of ids.slice(200, 210)) await matcher.client.setOpinion(id, { verdict: 'false_positive' });
   }
+  // A photo's own hash, so that matching the file (hashed locally by the CLI) finds it.
+  const { pdq } = await hashImage(PHOTO, { types: ['pdq'] });
+  await submitter.client.submit([{ type: 'pdq', hash: pdq!.hash, labels: ['self_harm'], media: 'image', quality: pdq!.quality }]);
 });
 afterAll(async () => t?.stop());
 
@@ -99,7 +108,7 @@ describe('signalbank sync', () => {
     const finish = await runCli(['sync', '--mirror', killed, '--json'], { env });
     expect(finish.code).toBe(0);
     const [summary] = jsonLines(finish.stdout);
-    expect(summary).toMatchObject({ from: cursors.at(-1), cursor: last, signals: SIGNALS - 90 });
+    expect(summary).toMatchObject({ from: cursors.at(-1), cursor: last, signals: LIVE });
     expect(summary?.['applied']).toBe(Number(summary?.['upserts']) + Number(summary?.['deletes']));
     expect(typeof summary?.['elapsedSeconds']).toBe('number');
 
@@ -108,8 +117,8 @@ describe('signalbank sync', () => {
     const a = MirrorDb.open(killed, { create: false });
     const b = MirrorDb.open(clean, { create: true });
     try {
-      expect(await syncMirror(sync.client, b)).toMatchObject({ from: 0, cursor: last, signals: SIGNALS - 90 });
-      expect(a.size()).toBe(SIGNALS - 90);
+      expect(await syncMirror(sync.client, b)).toMatchObject({ from: 0, cursor: last, signals: LIVE });
+      expect(a.size()).toBe(LIVE);
       expect([...a.signals()]).toEqual([...b.signals()]);
       expect(a.cursor()).toBe(last);
       expect(await syncMirror(sync.client, a)).toMatchObject({ applied: 0, from: last, cursor: last });
@@ -133,12 +142,19 @@ describe('signalbank sync', () => {
     const env = envFor(matcher);
     // JSON with a refused query among them (both exit 1), then text with other options.
     for (const extra of [['--json'], ['--include-disputed', '--limit', '2', '--max-distance', '64']]) {
-      const args = extra[0] === '--json' ? [...extra, 'nothex', ...queries] : [...extra, ...queries];
+      const args = extra[0] === '--json' ? [...extra, 'nothex', PHOTO, NOT_AN_IMAGE, ...queries] : [...extra, NEAR_PHOTO, ...queries];
       const online = await runCli(['match', ...args], { env });
       const offline = await runCli(['match', '--mirror', mirror, ...args]);
       expect(online.stdout).toBe(offline.stdout);
       expect(online.stdout).toMatch(/match/);
       expect([online.code, offline.code]).toEqual(extra[0] === '--json' ? [1, 1] : [0, 0]);
+      if (extra[0] === '--json') {
+        const lines = jsonLines(online.stdout);
+        expect(lines[1]).toMatchObject({ query: { type: 'pdq', file: PHOTO }, matches: [{ distance: 0, labels: ['self_harm'] }] });
+        expect(lines[2]).toMatchObject({ file: NOT_AN_IMAGE, error: { code: 'ERR_UNSUPPORTED_IMAGE' } });
+      } else {
+        expect(online.stdout).toContain(`${NEAR_PHOTO}: 1 match`);
+      }
     }
   });
 });
