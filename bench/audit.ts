@@ -11,7 +11,7 @@
 //     NDJSON export streamed from it while the server's RSS is sampled.
 // Table on stdout, JSON in bench/results/audit.json.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +24,7 @@ import { SignalbankClient } from '../src/client/signalbank-client.js';
 import { signingKeyFromJwk } from '../src/client/sign-request.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { median, printTable, writeResult } from './lib/bench-report.js';
+import { rssOf } from './lib/process-memory.js';
 import { proofFor, randomPdqItems, submitRound, type AuditMode } from './lib/submit-round.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -47,12 +48,6 @@ async function serve(dbPath: string): Promise<{ url: string; child: ChildProcess
     }
   }
   throw new Error('the service stopped before it listened');
-}
-
-/** Resident memory of a process, in bytes (Linux). */
-function rssOf(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kib ?? 0) * 1024;
 }
 
 /** Streams the whole NDJSON export, sampling the server's RSS: it must stay flat however long the log. */

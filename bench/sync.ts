@@ -9,7 +9,7 @@
 //     and one `match --mirror` (which builds the local index from the mirror).
 // Table on stdout, JSON in bench/results/sync.json.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { signingKeyFromJwk } from '../src/client/sign-request.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { startServeProcess } from '../test/support/serve-process.js';
 import { median, printTable, writeResult } from './lib/bench-report.js';
+import { rssOf } from './lib/process-memory.js';
 import { proofFor, randomPdqItems, submitRound } from './lib/submit-round.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -42,15 +43,6 @@ async function submitCost(): Promise<Record<string, unknown>> {
   const withFeed = median(samples.with);
   const withoutFeed = median(samples.without);
   return { batchSize: BATCH_SIZE, batchesPerRound: BATCHES, rounds: ROUNDS, withFeedSignalsPerSecond: withFeed, withoutFeedSignalsPerSecond: withoutFeed, feedCostShare: 1 - withFeed / withoutFeed, samples };
-}
-
-/** Resident memory of a process, in bytes (Linux); 0 once it is gone. */
-function rssOf(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
 }
 
 /** Runs the CLI in a child process; answers its stdout, exit code, wall seconds and peak RSS. */

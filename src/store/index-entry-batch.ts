@@ -18,3 +18,14 @@ export function packIndexEntries(rows: readonly IndexRow[]): IndexEntryBatch {
   });
   return { ids, hashes, disputed };
 }
+
+/** Reads index rows page by page (rows with an id above the last one read) and yields them packed. */
+export function* indexEntryBatches(readPage: (afterId: number, limit: number) => readonly IndexRow[], batchSize: number): Generator<IndexEntryBatch> {
+  let after = 0;
+  for (;;) {
+    const rows = readPage(after, batchSize);
+    if (rows.length === 0) return;
+    yield packIndexEntries(rows);
+    after = rows[rows.length - 1]![0];
+  }
+}

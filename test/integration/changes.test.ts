@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangesPageSchema } from '../../src/api/change-schemas.js';
 import type { FeedChange, SubmitItem } from '../../src/client/signalbank-client.js';
-import { isSignalbankError } from '../../src/errors.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
+import { codeOf } from '../support/error-code.js';
 
 const ORIG = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
 const FAR = '2707f0331f0b57b0f1c8f5ddfd70980f4c91d12a699dc1e2cc194c63b16364dd';
@@ -38,16 +38,6 @@ async function feed(after = 0, limit?: number): Promise<FeedChange[]> {
 async function publicView(id: string): Promise<Record<string, unknown>> {
   const { mine: _mine, ...signal } = await mirror.client.getSignal(id);
   return signal;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (isSignalbankError(error)) return error.code;
-    throw error;
-  }
 }
 
 beforeAll(async () => {

@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical-json.js';
 import { leafHash, MerkleFrontier, verifyConsistency, verifyInclusion } from '../../src/audit/merkle-tree.js';
-import { isSignalbankError } from '../../src/errors.js';
 import type { AuditOrigin, NewKey, Store, SubmissionInput } from '../../src/store/store.js';
+import { codeOf } from '../support/error-code.js';
 
 export interface StoreHarness {
   readonly store: Store;
@@ -36,16 +36,6 @@ const key = (n: number, preferredKid?: string): NewKey => ({
   publicJwk: { kty: 'OKP', crv: 'Ed25519', x: `x${n}` },
   thumbprint: `thumb-${n}`,
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (isSignalbankError(error)) return error.code;
-    throw error;
-  }
-}
 
 export function describeStoreContract(engine: string, open: () => Promise<StoreHarness>): void {
   describe(`Store contract: ${engine}`, () => {

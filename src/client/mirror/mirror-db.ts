@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { NotFoundError, OperationError } from '../../errors.js';
 import type { SignalStatus } from '../../signals/signal-status.js';
 import type { SignalTypeName } from '../../signals/signal-type.js';
-import { packIndexEntries } from '../../store/index-entry-batch.js';
+import { indexEntryBatches } from '../../store/index-entry-batch.js';
 import { openDatabase, type SqliteDatabase } from '../../store/sqlite/database.js';
 import type { IndexEntryBatch, Media, SignalRecord } from '../../store/store.js';
 import type { FeedChange, FeedSignal } from '../signalbank-client.js';
@@ -169,13 +169,7 @@ export class MirrorDb {
 
   /** Every signal of a 256-bit type, in batches, to build the local index. */
   *indexEntries(type: SignalTypeName, batchSize = 65_536): Generator<IndexEntryBatch> {
-    let after = 0;
-    for (;;) {
-      const rows = this.q.indexPage.all(type, after, batchSize);
-      if (rows.length === 0) return;
-      yield packIndexEntries(rows);
-      after = rows[rows.length - 1]![0];
-    }
+    yield* indexEntryBatches((after, limit) => this.q.indexPage.all(type, after, limit), batchSize);
   }
 
   close(): void {

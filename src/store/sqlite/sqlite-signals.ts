@@ -10,7 +10,7 @@ import { ConflictError, NotFoundError } from '../../errors.js';
 import { unionLabels } from '../../signals/labels.js';
 import { signalStatus, type SignalStatus } from '../../signals/signal-status.js';
 import type { SignalTypeName } from '../../signals/signal-type.js';
-import { packIndexEntries } from '../index-entry-batch.js';
+import { indexEntryBatches } from '../index-entry-batch.js';
 import { feedSignal } from '../public-signal.js';
 import type {
   AuditOrigin,
@@ -302,13 +302,7 @@ export class SqliteSignals {
   }
 
   *indexEntries(type: SignalTypeName, batchSize: number): Generator<IndexEntryBatch> {
-    let after = 0;
-    for (;;) {
-      const rows = this.q.indexPage.all(type, after, batchSize);
-      if (rows.length === 0) return;
-      yield packIndexEntries(rows);
-      after = rows[rows.length - 1]![0];
-    }
+    yield* indexEntryBatches((after, limit) => this.q.indexPage.all(type, after, limit), batchSize);
   }
 
   private withOwnPart(row: SignalRow, viewer: string | undefined): SignalWithOwnPart {
