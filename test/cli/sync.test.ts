@@ -49,6 +49,7 @@ function storedCursor(path: string): number {
 
 /** Starts `sync` in a child process and SIGKILLs it once the mirror's cursor reaches `killAt`. */
 async function syncKilledAt(env: Record<string, string>, mirror: string, killAt: number): Promise<number | string> {
+  t.now = Date.now(); // the service's test clock follows real time for the child's signatures
   const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/cli/main.ts`, 'sync', '--mirror', mirror, '--page-size', '5', '--json'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
@@ -105,6 +106,7 @@ describe('signalbank sync', () => {
     expect(cursors.at(-1)).toBeLessThan(last);
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
 
+    t.now = Date.now();
     const finish = await runCli(['sync', '--mirror', killed, '--json'], { env });
     expect(finish.code).toBe(0);
     const [summary] = jsonLines(finish.stdout);
@@ -143,6 +145,7 @@ describe('signalbank sync', () => {
     // JSON with a refused query among them (both exit 1), then text with other options.
     for (const extra of [['--json'], ['--include-disputed', '--limit', '2', '--max-distance', '64']]) {
       const args = extra[0] === '--json' ? [...extra, 'nothex', PHOTO, NOT_AN_IMAGE, ...queries] : [...extra, NEAR_PHOTO, ...queries];
+      t.now = Date.now();
       const online = await runCli(['match', ...args], { env });
       const offline = await runCli(['match', '--mirror', mirror, ...args]);
       expect(online.stdout).toBe(offline.stdout);
