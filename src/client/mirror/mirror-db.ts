@@ -85,6 +85,8 @@ export class MirrorDb {
     if (!options.create && !existsSync(path)) throw new NotFoundError(`No mirror at ${path}; create it with signalbank sync --mirror ${path}`);
     const db = openDatabase(path);
     try {
+      // A first sync inserts a million rows into two random-key indexes: keep their pages cached.
+      db.pragma('cache_size = -65536');
       const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
       if (tables.length > 0 && !tables.includes('mirror_state')) throw new OperationError('ERR_SCHEMA_MISMATCH', `${path} is an SQLite file but not a signalbank mirror`);
       db.exec(SCHEMA);
