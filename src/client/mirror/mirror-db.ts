@@ -30,7 +30,10 @@ CREATE TABLE IF NOT EXISTS signals (
   status  TEXT NOT NULL,
   signal  TEXT NOT NULL               -- JSON, exactly as the feed's upsert carried it
 ) STRICT;
-CREATE INDEX IF NOT EXISTS signals_by_hash ON signals (type, hash);
+-- Index entries by type in row order, read without touching the JSON (covering); appended to.
+CREATE INDEX IF NOT EXISTS signals_by_type ON signals (type, row_id, status, hash);
+-- Exact types are looked up by value; perceptual ones only through the Hamming index.
+CREATE INDEX IF NOT EXISTS signals_by_exact_hash ON signals (type, hash) WHERE type IN ('md5', 'sha256');
 `;
 
 export interface AppliedPage {
@@ -72,7 +75,7 @@ export class MirrorDb {
       delete: db.prepare('DELETE FROM signals WHERE id = ?'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM signals'),
       byId: db.prepare<[string], StoredRow>('SELECT row_id, signal FROM signals WHERE id = ?'),
-      byTypeHash: db.prepare<[string, Buffer], StoredRow>('SELECT row_id, signal FROM signals WHERE type = ? AND hash = ?'),
+      byExactHash: db.prepare<[string, Buffer], StoredRow>("SELECT row_id, signal FROM signals WHERE type = ? AND hash = ? AND type IN ('md5', 'sha256')"),
       byRowIds: db.prepare<[string], StoredRow>('SELECT row_id, signal FROM signals WHERE row_id IN (SELECT value FROM json_each(?))'),
       all: db.prepare<[], { signal: string }>('SELECT signal FROM signals ORDER BY id'),
       indexPage: db.prepare<[string, number, number], [number, Buffer, string]>('SELECT row_id, hash, status FROM signals WHERE type = ? AND row_id > ? ORDER BY row_id LIMIT ?'),
@@ -158,8 +161,9 @@ export class MirrorDb {
     for (const row of this.q.all.iterate()) yield JSON.parse(row.signal) as FeedSignal;
   }
 
+  /** The signal of an exact type (md5, sha256) with this value. */
   findExact(type: SignalTypeName, hash: string): SignalRecord | undefined {
-    const row = this.q.byTypeHash.get(type, Buffer.from(hash, 'hex'));
+    const row = this.q.byExactHash.get(type, Buffer.from(hash, 'hex'));
     return row && toRecord(row);
   }
 
