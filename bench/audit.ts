@@ -10,7 +10,6 @@
 //     entries (default 1,000,000) served by a real service in a child process, then the whole
 //     NDJSON export streamed from it while the server's RSS is sampled.
 // Table on stdout, JSON in bench/results/audit.json.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,74 +18,23 @@ import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.j
 import { initialiseBank } from '../src/bank/initialise-bank.js';
 import { auditLogSource } from '../src/client/audit-log-source.js';
 import { SignalbankClient } from '../src/client/signalbank-client.js';
-import { signingKeyFromJwk, signRequest, type SigningKey } from '../src/client/sign-request.js';
-import { BackgroundUpkeep } from '../src/store/sqlite/background-upkeep.js';
+import { signingKeyFromJwk } from '../src/client/sign-request.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { SubmissionInput } from '../src/store/store.js';
 import { median, printTable, writeResult } from './lib/bench-report.js';
-import { memoryOf, startServeChild } from './lib/serve-child.js';
+import { rssOf } from './lib/process-memory.js';
+import { startServeChild } from './lib/serve-child.js';
+import { proofFor, randomPdqItems, submitRound, type AuditMode } from './lib/submit-round.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const BATCHES = Number(process.env['AUDIT_BATCHES'] ?? 100);
 const BATCH_SIZE = 1000;
 const VERIFY_ENTRIES = Number(process.env['AUDIT_VERIFY_ENTRIES'] ?? 1_000_000);
 
-/** Random PDQ-like hashes (about 128 of 256 bits set, never degenerate). */
-function items(count: number): SubmissionInput[] {
-  return Array.from({ length: count }, () => ({ type: 'pdq', hash: randomBytes(32).toString('hex'), labels: ['suicide'], media: 'image', quality: 90 }));
-}
-
-async function proofFor(key: SigningKey): Promise<string> {
-  const header = await signRequest(key, { method: 'POST', target: '/v1/signals', body: randomBytes(64) });
-  return header.slice('JWS '.length);
-}
-
-type Mode = 'without' | 'background' | 'inline';
-
-/** Signals per second for BATCHES batches of 1,000 items into a fresh database. */
-async function submitRound(mode: Mode, key: SigningKey): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-bench-audit-'));
-  const path = join(dir, 'bank.db');
-  const store = SqliteStore.open({ path, appendAuditEntries: mode !== 'without' });
-  // As served: the upkeep worker runs (checkpointing the WAL; keeping the tree when there is a log).
-  const builder = mode === 'inline' ? undefined : BackgroundUpkeep.start(store.db);
-  try {
-    await store.createMember({ id: 'bench', name: 'Bench', roles: ['submitter'] }, { actor: 'operator', kid: null, proof: null });
-    const batches = Array.from({ length: BATCHES }, () => items(BATCH_SIZE));
-    const proofs = await Promise.all(batches.map(() => proofFor(key)));
-    const started = performance.now();
-    for (const [i, batch] of batches.entries()) {
-      await store.submitSignals('bench', batch, { actor: 'bench', kid: key.kid, proof: proofs[i]! });
-      // Inline: the tree is kept on this thread after every transaction.
-      if (mode === 'inline') await store.auditTreeHead();
-      // Background: let the worker run as it would between requests.
-      if (mode === 'background') await new Promise((resolve) => setImmediate(resolve));
-    }
-    // Count the time until the tree holds every entry (the worker's, or catching up here).
-    if (mode === 'background') while (await treeBehind(store)) await new Promise((resolve) => setTimeout(resolve, 5));
-    const seconds = (performance.now() - started) / 1000;
-    if (mode !== 'without' && (await store.auditTreeHead()).treeSize !== BATCHES * BATCH_SIZE + 1) throw new Error('the tree missed entries');
-    return (BATCHES * BATCH_SIZE) / seconds;
-  } finally {
-    await builder?.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function treeBehind(store: SqliteStore): Promise<boolean> {
-  const entries = (store.db.prepare('SELECT max(seq) AS n FROM audit_entries').get() as { n: number }).n;
-  // The worker records whole chunks of 16 entries; the last, incomplete one is composed on read.
-  const chunks = (store.db.prepare('SELECT count(*) AS n FROM audit_leaf_chunks').get() as { n: number }).n;
-  return entries >= (chunks + 1) * 16;
-}
-
 /** Streams the whole NDJSON export, sampling the server's RSS: it must stay flat however long the log. */
 async function exportBench(client: SignalbankClient, pid: number): Promise<Record<string, number>> {
-  const rssOf = (): number => memoryOf(pid).rssBytes;
-  const rssBefore = rssOf();
+  const rssBefore = rssOf(pid);
   let rssPeak = rssBefore;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf())), 50);
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 50);
   const started = performance.now();
   let lines = 0;
   let bytes = 0;
@@ -121,7 +69,7 @@ async function verifyBench(): Promise<Record<string, number>> {
     const buildStarted = performance.now();
     const batches = Math.ceil(VERIFY_ENTRIES / BATCH_SIZE);
     for (let b = 0; b < batches; b++) {
-      await store.submitSignals('bench', items(BATCH_SIZE), { actor: 'bench', kid: signing.kid, proof: await proofFor(signing) });
+      await store.submitSignals('bench', randomPdqItems(BATCH_SIZE), { actor: 'bench', kid: signing.kid, proof: await proofFor(signing) });
       if (b % 100 === 99) process.stderr.write(`\rbuilding the log: ${(b + 1) * BATCH_SIZE} entries`);
     }
     process.stderr.write('\n');
@@ -154,11 +102,11 @@ async function verifyBench(): Promise<Record<string, number>> {
 async function main(): Promise<void> {
   const pair = await generateMemberKeyPair();
   const key = await signingKeyFromJwk('bench', pair.privateJwk);
-  const samples: Record<Mode, number[]> = { without: [], background: [], inline: [] };
-  const modes: Mode[] = ['without', 'background', 'inline'];
+  const samples: Record<AuditMode, number[]> = { without: [], background: [], inline: [] };
+  const modes: AuditMode[] = ['without', 'background', 'inline'];
   for (let round = 0; round < ROUNDS; round++) {
     const order = [...modes.slice(round % 3), ...modes.slice(0, round % 3)];
-    for (const mode of order) samples[mode].push(await submitRound(mode, key));
+    for (const mode of order) samples[mode].push(await submitRound({ audit: mode, key, batches: BATCHES, batchSize: BATCH_SIZE }));
     process.stderr.write(`\rsubmit round ${round + 1}/${ROUNDS}`);
   }
   process.stderr.write('\n');

@@ -9,6 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+export { memoryOf } from './process-memory.js';
+
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface ServeChild {
@@ -32,13 +34,6 @@ export interface ServeChildOptions {
   /** Extra node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
   readonly timeoutMs?: number;
-}
-
-/** Resident memory of a process, in bytes: now (VmRSS) and its peak (VmHWM). */
-export function memoryOf(pid: number): { rssBytes: number; peakRssBytes: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -117,6 +117,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: OpenApi
       { name: 'jobs', description: 'Batch matching jobs of up to 10 million queries (NDJSON in, NDJSON out)' },
       { name: 'taxonomy', description: 'Labels' },
       { name: 'admin', description: 'Members, keys and labels (admin role)' },
+      { name: 'changes', description: 'The ordered change feed that local mirrors follow (sync role)' },
       { name: 'audit', description: 'The tamper-evident signal log, proofs, reports and exports (auditor role)' },
       { name: 'service', description: 'Health, metrics and documentation' },
     ],

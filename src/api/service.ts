@@ -33,6 +33,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { JobService } from '../jobs/job-service.js';
+import { changeRoutes } from './routes/change-routes.js';
 import { matchRoutes } from './routes/match-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { signalRoutes } from './routes/signal-routes.js';
@@ -115,6 +116,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       ...adminRoutes(store, bank),
       ...auditRoutes(store, checkpoints),
       ...jobRoutes(jobs),
+      ...changeRoutes(store),
     );
     const app = createApp({ config, routes, verifier, rateLimiter, metrics, logger });
 

@@ -17,6 +17,7 @@ import * as matchCommand from './commands/match.js';
 import * as memberCommand from './commands/member.js';
 import * as serveCommand from './commands/serve.js';
 import * as submitCommand from './commands/submit.js';
+import * as syncCommand from './commands/sync.js';
 import { EXIT_USAGE, reportFailure } from './output.js';
 import { packageVersion } from './package-version.js';
 
@@ -34,6 +35,7 @@ const COMMANDS: readonly CommandModule[] = [
   submitCommand,
   matchCommand,
   jobCommand,
+  syncCommand,
   auditCommand,
   backupCommand,
 ];

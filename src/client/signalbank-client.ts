@@ -81,6 +81,32 @@ export interface MatchAnswer {
   readonly results: ({ matches: MatchHit[] } | { error: ItemError })[];
 }
 
+/** A signal as the change feed carries it: the member-facing form, or `{id, type, hash}` in a delete. */
+export interface FeedSignal {
+  readonly id: string;
+  readonly type: string;
+  readonly hash: string;
+  readonly media: string;
+  readonly labels: string[];
+  readonly submitters: number;
+  readonly opinions: { confirm: number; falsePositive: number; disputeLabels: number };
+  readonly status: string;
+  readonly firstSeen: string;
+  readonly updatedAt: string;
+}
+
+export type FeedChange =
+  | { readonly seq: number; readonly op: 'upsert'; readonly signal: FeedSignal; readonly at: string }
+  | { readonly seq: number; readonly op: 'delete'; readonly signal: { id: string; type: string; hash: string }; readonly at: string };
+
+export interface ChangesPage {
+  readonly changes: FeedChange[];
+  readonly next: number;
+  readonly hasMore: boolean;
+  /** The newest seq of the feed when the page was read (the `Signalbank-Last-Seq` header). */
+  readonly lastSeq: number;
+}
+
 const encoder = new TextEncoder();
 
 /** Builds `path?query` with the parameters in the given order (the signed `htu` must match). */
@@ -238,6 +264,15 @@ export class SignalbankClient {
     const response = await this.stream(`/v1/jobs/${encodeURIComponent(id)}/results`);
     if (response.body === null) return (async function* () {})();
     return response.body;
+  }
+
+  /** One page of the change feed after the cursor `after` (sync role). */
+  async changes(after: number, limit?: number): Promise<ChangesPage> {
+    const answer = await this.send('GET', withQuery('/v1/changes', { after, limit }));
+    if (answer.status !== 200) throw errorFromAnswer(answer);
+    const page = answer.body as Omit<ChangesPage, 'lastSeq'>;
+    const lastSeq = Number(answer.headers.get('signalbank-last-seq') ?? page.next);
+    return { ...page, lastSeq: Number.isSafeInteger(lastSeq) ? lastSeq : page.next };
   }
 
   taxonomy(): Promise<{ labels: { name: string; kind: string; description: string }[] }> {

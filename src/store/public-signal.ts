@@ -1,6 +1,7 @@
 /**
  * The member-facing form of a signal: what match answers, `GET /v1/signals/…` and the change feed
- * show. It carries how many members submitted, never which, and never the internal row id.
+ * show. It carries how many members submitted, never which, and never the internal row id. The
+ * feed shows a retracted signal only by `{id, type, hash}` (its `delete`).
  */
 import type { OpinionCounts, SignalRecord } from './store.js';
 
@@ -30,4 +31,16 @@ export function publicSignal(signal: SignalRecord): PublicSignal {
     firstSeen: signal.firstSeen,
     updatedAt: signal.updatedAt,
   };
+}
+
+/** A retracted signal as the change feed's `delete` names it. */
+export interface DeletedSignal {
+  readonly id: string;
+  readonly type: string;
+  readonly hash: string;
+}
+
+/** The signal as a change-feed entry carries it: the whole public form, or only its key once retracted. */
+export function feedSignal(signal: SignalRecord): PublicSignal | DeletedSignal {
+  return signal.status === 'retracted' ? { id: signal.id, type: signal.type, hash: signal.hash } : publicSignal(signal);
 }

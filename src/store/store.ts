@@ -148,6 +148,18 @@ export interface OpinionInput {
   readonly reason?: string;
 }
 
+/**
+ * One row of the change feed (SPEC §5): every state change of a signal, in commit order. `signal`
+ * is the JSON text of the signal as it was after the change — the public form for an `upsert`,
+ * `{id, type, hash}` for a `delete` — stored with the change so the feed serves it verbatim.
+ */
+export interface ChangeRow {
+  readonly seq: number;
+  readonly op: 'upsert' | 'delete';
+  readonly at: string;
+  readonly signal: string;
+}
+
 export type { AuditEntry };
 
 export interface AuditEntryFilter {
@@ -249,6 +261,10 @@ export interface Store {
   findSignal(type: SignalTypeName, hash: string, viewer: string | undefined): Promise<SignalWithOwnPart | undefined>;
   /** Signals by internal row id (the index ids), for match answers. Missing ids are absent. */
   getSignalsByRowIds(rowIds: readonly number[]): Promise<Map<number, SignalRecord>>;
+  /** Change-feed rows with `seq > after`, oldest first, at most `limit`. */
+  listChanges(after: number, limit: number): Promise<ChangeRow[]>;
+  /** The newest change's `seq` (0 when there is none). */
+  lastChangeSeq(): Promise<number>;
   /** Audit entries matching the filter, oldest first. */
   listAuditEntries(filter: AuditEntryFilter): Promise<AuditEntry[]>;
   auditTreeHead(): Promise<TreeHead>;

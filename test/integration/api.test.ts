@@ -18,10 +18,10 @@ import {
 } from '../../src/api/schemas.js';
 import { generateMemberKeyPair } from '../../src/auth/member-keys.js';
 import { signRequest } from '../../src/client/sign-request.js';
-import { isSignalbankError } from '../../src/errors.js';
 import { hammingDistanceHex } from '../../src/signals/hex.js';
 import type { SubmitItem } from '../../src/client/signalbank-client.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
+import { codeOf } from '../support/error-code.js';
 
 // Real PDQ hashes from the reference vectors (bridge-mods: the original and two edits).
 const ORIG = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
@@ -32,16 +32,6 @@ const MD5 = '9e107d9d372bb6826bd81d3542a419d6';
 
 const pdq = (hash: string, overrides: Partial<SubmitItem> = {}): SubmitItem => ({ type: 'pdq', hash, labels: ['suicide'], media: 'image', quality: 95, ...overrides });
 const parse = <T>(schema: z.ZodType<T>, value: unknown): T => schema.parse(value);
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (isSignalbankError(error)) return error.code;
-    throw error;
-  }
-}
 
 let t: TestService;
 let alice: TestMember;

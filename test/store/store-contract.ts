@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical-json.js';
 import { leafHash, MerkleFrontier, verifyConsistency, verifyInclusion } from '../../src/audit/merkle-tree.js';
-import { isSignalbankError } from '../../src/errors.js';
 import type { AuditOrigin, NewKey, Store, SubmissionInput } from '../../src/store/store.js';
+import { codeOf } from '../support/error-code.js';
 
 export interface StoreHarness {
   readonly store: Store;
@@ -36,16 +36,6 @@ const key = (n: number, preferredKid?: string): NewKey => ({
   publicJwk: { kty: 'OKP', crv: 'Ed25519', x: `x${n}` },
   thumbprint: `thumb-${n}`,
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (isSignalbankError(error)) return error.code;
-    throw error;
-  }
-}
 
 export function describeStoreContract(engine: string, open: () => Promise<StoreHarness>): void {
   describe(`Store contract: ${engine}`, () => {
@@ -192,6 +182,29 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         expect(last).toMatchObject({ previousStatus: 'active', signal: { submitters: 0, labels: [], status: 'retracted' } });
         const [again] = await store.submitSignals('alpha', [item()], origin('alpha'));
         expect(again).toMatchObject({ status: 'added', previousStatus: 'retracted', signal: { id, submitters: 1, status: 'active' } });
+      });
+    });
+
+    describe('change feed', () => {
+      it('lists a row per public change in commit order, the signal as it was, a delete by key only', async () => {
+        expect(await store.lastChangeSeq()).toBe(0);
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        const id = created!.signal.id;
+        await store.submitSignals('alpha', [item(), item({ ref: 'own-ref' })], origin('alpha')); // nothing public changed
+        await store.submitSignals('beta', [item({ labels: ['self_harm'] })], origin('beta'));
+        await store.retractSubmission('alpha', id, origin('alpha'));
+        await store.retractSubmission('beta', id, origin('beta'));
+        await store.setOpinion('gamma', id, { verdict: 'confirm' }, origin('gamma')); // on a retracted signal: nothing
+        const rows = await store.listChanges(0, 100);
+        expect(rows.map((r) => r.op)).toEqual(['upsert', 'upsert', 'upsert', 'delete']);
+        expect(rows.map((r) => r.seq)).toEqual([...rows.map((r) => r.seq)].sort((a, b) => a - b));
+        expect(new Set(rows.map((r) => r.seq)).size).toBe(4);
+        expect(JSON.parse(rows[1]!.signal)).toMatchObject({ id, submitters: 2, labels: ['self_harm', 'suicide'] });
+        expect(JSON.parse(rows[1]!.signal)).not.toHaveProperty('mine');
+        expect(JSON.parse(rows[3]!.signal)).toEqual({ id, type: 'pdq', hash: PDQ_A });
+        expect(await store.lastChangeSeq()).toBe(rows[3]!.seq);
+        expect(await store.listChanges(rows[1]!.seq, 1)).toEqual([rows[2]]);
+        expect(await store.listChanges(rows[3]!.seq, 10)).toEqual([]);
       });
     });
 

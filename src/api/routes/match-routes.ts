@@ -6,10 +6,10 @@
 import { DEFAULT_MATCH_LIMIT, itemResult, type Bank, type ItemResult, type Match, type ValidQuery } from '../../bank/bank.js';
 import type { MatchCounter } from '../../audit/match-counter.js';
 import type { ServiceMetrics } from '../metrics.js';
-import { validationError } from '../problem.js';
+import { checkMatchQuery } from '../match-query.js';
 import { matchJson } from '../representations.js';
 import { defineRoute, type RouteSpec } from '../route.js';
-import { MatchAnswerSchema, MatchBodySchema, MatchQueryParamsSchema, MatchQuerySchema, SingleMatchAnswerSchema } from '../schemas.js';
+import { MatchAnswerSchema, MatchBodySchema, MatchQueryParamsSchema, SingleMatchAnswerSchema } from '../schemas.js';
 
 export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchCounter): RouteSpec[] {
   /** Metrics by type, and per-member counts for transparency reports (never the hashes). */
@@ -40,13 +40,7 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchC
       responses: { 200: { description: 'One result per query', schema: MatchAnswerSchema } },
       errors: ['ERR_VALIDATION', 'ERR_BAD_JSON', 'ERR_UNSUPPORTED_MEDIA_TYPE'],
       async handle({ body, caller }) {
-        const queries = body.queries.map((raw, i) =>
-          itemResult(() => {
-            const shaped = MatchQuerySchema.safeParse(raw);
-            if (!shaped.success) throw validationError(shaped.error.issues, ['queries', i], `Query ${i}`);
-            return bank.validateQuery(shaped.data);
-          }),
-        );
+        const queries = body.queries.map((raw, i) => itemResult(() => checkMatchQuery(raw, i)));
         const results = await bank.match(queries, { limit: body.limit ?? DEFAULT_MATCH_LIMIT, includeDisputed: body.includeDisputed ?? false });
         count(caller!.id, queries, results);
         return {

@@ -10,9 +10,11 @@ import { ConflictError, NotFoundError } from '../../errors.js';
 import { unionLabels } from '../../signals/labels.js';
 import { signalStatus, type SignalStatus } from '../../signals/signal-status.js';
 import type { SignalTypeName } from '../../signals/signal-type.js';
-import { publicSignal } from '../public-signal.js';
+import { indexEntryBatches } from '../index-entry-batch.js';
+import { feedSignal } from '../public-signal.js';
 import type {
   AuditOrigin,
+  ChangeRow,
   IndexEntryBatch,
   Media,
   OpinionInput,
@@ -116,6 +118,8 @@ export class SqliteSignals {
     private readonly db: SqliteDatabase,
     private readonly audit: SqliteAuditLog,
     private readonly now: () => string,
+    /** Benchmarks only (`bench/sync.ts` measures what the feed costs): false writes no feed rows. */
+    private readonly appendChanges = true,
   ) {
     this.q = {
       byTypeHash: db.prepare<[string, Buffer], SignalRow>('SELECT * FROM signals WHERE type = ? AND hash = ?'),
@@ -151,6 +155,8 @@ export class SqliteSignals {
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id, member_id) DO UPDATE SET
         verdict = excluded.verdict, labels = excluded.labels, reason = excluded.reason, updated_at = excluded.updated_at`),
       insertChange: db.prepare("INSERT INTO signal_changes (signal_id, op, at, snapshot) VALUES (?, ?, ?, ?)"),
+      changesAfter: db.prepare<[number, number], ChangeRow>('SELECT seq, op, at, snapshot AS signal FROM signal_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
+      lastChangeSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM signal_changes'),
       indexPage: db.prepare<[number, string, number], [number, Buffer, SignalStatus]>(INDEX_PAGE_SQL),
     };
     this.q.indexPage.raw(true);
@@ -179,7 +185,7 @@ export class SqliteSignals {
       this.q.insertSubmission.run(rowId, memberId, labels, item.media, quality, ref, at, at);
       status = 'created';
       signal = toRecord(this.q.byRowId.get(rowId)!);
-      this.q.insertChange.run(rowId, 'upsert', at, JSON.stringify(publicSignal(signal)));
+      if (this.appendChanges) this.q.insertChange.run(rowId, 'upsert', at, JSON.stringify(feedSignal(signal)));
     } else {
       const own = this.q.submission.get(existing.id, memberId);
       if (!own) {
@@ -262,8 +268,21 @@ export class SqliteSignals {
     if (sameAggregates(row, next)) return toRecord(row);
     this.q.updateAggregates.run(next.media, next.labels, next.submitters, next.confirms, next.false_positives, next.dispute_labels, next.status, at, row.id);
     const signal = toRecord({ ...row, ...next, updated_at: at });
-    this.q.insertChange.run(row.id, signal.status === 'retracted' ? 'delete' : 'upsert', at, JSON.stringify(publicSignal(signal)));
+    // A signal that stays retracted (an opinion on it) is not in any mirror: nothing to send.
+    const staysRetracted = row.status === 'retracted' && signal.status === 'retracted';
+    if (this.appendChanges && !staysRetracted) {
+      this.q.insertChange.run(row.id, signal.status === 'retracted' ? 'delete' : 'upsert', at, JSON.stringify(feedSignal(signal)));
+    }
     return signal;
+  }
+
+  /** Feed rows with `seq > after`, oldest first. */
+  changes(after: number, limit: number): ChangeRow[] {
+    return this.q.changesAfter.all(after, limit);
+  }
+
+  lastChangeSeq(): number {
+    return this.q.lastChangeSeq.get()?.seq ?? 0;
   }
 
   get(signalId: string, viewer: string | undefined): SignalWithOwnPart | undefined {
@@ -289,21 +308,7 @@ export class SqliteSignals {
   }
 
   *indexEntries(type: SignalTypeName, batchSize: number): Generator<IndexEntryBatch> {
-    let after = 0;
-    for (;;) {
-      const rows = this.q.indexPage.all(after, type, batchSize);
-      if (rows.length === 0) return;
-      const ids = new Uint32Array(rows.length);
-      const hashes = new Uint8Array(rows.length * 32);
-      const disputed: number[] = [];
-      rows.forEach(([id, hash, status], i) => {
-        ids[i] = id;
-        hashes.set(hash, i * 32);
-        if (status === 'disputed') disputed.push(id);
-      });
-      yield { ids, hashes, disputed };
-      after = rows[rows.length - 1]![0];
-    }
+    yield* indexEntryBatches((after, limit) => this.q.indexPage.all(after, type, limit), batchSize);
   }
 
   private withOwnPart(row: SignalRow, viewer: string | undefined): SignalWithOwnPart {

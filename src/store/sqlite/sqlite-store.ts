@@ -13,6 +13,7 @@ import type {
   AuditEntryFilter,
   AuditOrigin,
   AuditReport,
+  ChangeRow,
   Checkpoint,
   LogKeyRecord,
   MatchCount,
@@ -50,6 +51,8 @@ export interface SqliteStoreOptions {
    * entries at all. Never set by the service.
    */
   readonly appendAuditEntries?: boolean;
+  /** Benchmarks only (`bench/sync.ts` measures what the change feed costs): false writes no feed rows. Never set by the service. */
+  readonly appendChanges?: boolean;
 }
 
 export class SqliteStore implements Store {
@@ -62,21 +65,21 @@ export class SqliteStore implements Store {
   private readonly signals: SqliteSignals;
   private closed = false;
 
-  private constructor(db: SqliteDatabase, schemaVersion: number, clock: () => number, appendAuditEntries: boolean) {
+  private constructor(db: SqliteDatabase, schemaVersion: number, clock: () => number, appendAuditEntries: boolean, appendChanges: boolean) {
     this.db = db;
     this.schemaVersion = schemaVersion;
     const now = (): string => new Date(clock()).toISOString();
     this.audit = new SqliteAuditLog(db, appendAuditEntries);
     this.report = new SqliteAuditReport(db);
     this.members = new SqliteMembers(db, this.audit, now);
-    this.signals = new SqliteSignals(db, this.audit, now);
+    this.signals = new SqliteSignals(db, this.audit, now, appendChanges);
   }
 
   static open(options: SqliteStoreOptions): SqliteStore {
     const db = openDatabase(options.path);
     try {
       const { version } = migrate(db, readMigrations(), options.migrate ?? true);
-      const store = new SqliteStore(db, version, options.clock ?? Date.now, options.appendAuditEntries ?? true);
+      const store = new SqliteStore(db, version, options.clock ?? Date.now, options.appendAuditEntries ?? true, options.appendChanges ?? true);
       store.audit.catchUp();
       return store;
     } catch (error) {
@@ -153,6 +156,13 @@ export class SqliteStore implements Store {
   }
   async getSignalsByRowIds(rowIds: readonly number[]): Promise<Map<number, SignalRecord>> {
     return this.signals.byRowIds(rowIds);
+  }
+
+  async listChanges(after: number, limit: number): Promise<ChangeRow[]> {
+    return this.signals.changes(after, limit);
+  }
+  async lastChangeSeq(): Promise<number> {
+    return this.signals.lastChangeSeq();
   }
 
   async listAuditEntries(filter: AuditEntryFilter): Promise<AuditEntry[]> {

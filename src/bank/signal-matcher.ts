@@ -1,0 +1,214 @@
+/**
+ * Exact nearest-match lookup over a set of signals: one Hamming index per 256-bit type (built with
+ * the caller's index factory) plus the set of disputed ids, kept in step with committed changes,
+ * and the one matching rule — every signal within the radius, retracted never, disputed only when
+ * asked, sorted by distance then public id, at most `limit`. The bank matches its store through
+ * it and a local mirror (`match --mirror`) matches its file through it, so both answer alike.
+ */
+import { InputError, isSignalbankError, type SignalbankError } from '../errors.js';
+import type { HammingIndex } from '../index/hamming-index.js';
+import { hexToBytes } from '../signals/hex.js';
+import { getSignalType, SIGNAL_TYPE_NAMES } from '../signals/registry.js';
+import type { SignalTypeName } from '../signals/signal-type.js';
+import type { IndexEntryBatch, SignalChange, SignalRecord } from '../store/store.js';
+
+export interface MatchQuery {
+  readonly type: string;
+  readonly hash: string;
+  readonly maxDistance?: number | undefined;
+}
+
+export interface ValidQuery {
+  readonly type: SignalTypeName;
+  readonly hash: string;
+  readonly maxDistance: number;
+}
+
+export interface MatchOptions {
+  readonly limit: number;
+  readonly includeDisputed: boolean;
+}
+
+export interface Match {
+  readonly signal: SignalRecord;
+  readonly distance: number;
+}
+
+export type ItemResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SignalbankError };
+
+export type IndexFactory = (type: SignalTypeName) => HammingIndex;
+
+/** Where matched signals are read from: the bank's store, or a mirror file. */
+export interface MatchSource {
+  /** The signal of an exact type (md5, sha256) with this value, if any. */
+  findExact(type: SignalTypeName, hash: string): Promise<SignalRecord | undefined>;
+  /** Signals by index id; missing ids are absent. */
+  byRowIds(rowIds: readonly number[]): Promise<Map<number, SignalRecord>>;
+}
+
+interface Candidate {
+  readonly id: number;
+  readonly distance: number;
+}
+
+interface TypeIndex {
+  readonly index: HammingIndex;
+  /** Row ids of disputed signals, skipped unless a query includes disputed signals. */
+  readonly disputed: Set<number>;
+}
+
+export const MAX_MATCH_LIMIT = 100;
+export const DEFAULT_MATCH_LIMIT = 10;
+
+const byDistanceThenId = (a: Match, b: Match): number =>
+  a.distance - b.distance || (a.signal.id < b.signal.id ? -1 : a.signal.id > b.signal.id ? 1 : 0);
+
+/** Checks one query against its signal type; answers its normalised type, hash and radius. */
+export function validateMatchQuery(query: MatchQuery): ValidQuery {
+  const type = getSignalType(query.type);
+  return { type: type.name, hash: type.parseHash(query.hash), maxDistance: type.parseMaxDistance(query.maxDistance) };
+}
+
+/** Runs one item's work; a coded failure becomes that item's error, anything else is thrown. */
+export function itemResult<T>(run: () => T): ItemResult<T> {
+  try {
+    return { ok: true, value: run() };
+  } catch (error) {
+    if (isSignalbankError(error)) return { ok: false, error };
+    throw error;
+  }
+}
+
+/** The ids and packed hashes of several batches as one. */
+function concatenate(batches: readonly IndexEntryBatch[]): { ids: Uint32Array; hashes: Uint8Array } {
+  const total = batches.reduce((sum, batch) => sum + batch.ids.length, 0);
+  const ids = new Uint32Array(total);
+  const hashes = new Uint8Array(total * 32);
+  let at = 0;
+  for (const batch of batches) {
+    ids.set(batch.ids, at);
+    hashes.set(batch.hashes, at * 32);
+    at += batch.ids.length;
+  }
+  return { ids, hashes };
+}
+
+export class SignalMatcher {
+  private readonly indexes = new Map<SignalTypeName, TypeIndex>();
+
+  /** Builds every index from the entries `entriesOf` yields for each 256-bit perceptual type. */
+  static async build(createIndex: IndexFactory, entriesOf: (type: SignalTypeName) => AsyncIterable<IndexEntryBatch> | Iterable<IndexEntryBatch>): Promise<SignalMatcher> {
+    const matcher = new SignalMatcher();
+    for (const type of SIGNAL_TYPE_NAMES) {
+      if (getSignalType(type).kind !== 'perceptual') continue;
+      const entry: TypeIndex = { index: createIndex(type), disputed: new Set() };
+      const batches: IndexEntryBatch[] = [];
+      for await (const batch of entriesOf(type)) {
+        batches.push(batch);
+        for (const id of batch.disputed) entry.disputed.add(id);
+      }
+      // One bulk insert: the index builds its tables once, instead of regrowing them for every
+      // batch (1 M signals: 0.8 s instead of 4 s; bench:http).
+      const { ids, hashes } = concatenate(batches);
+      if (ids.length > 0) entry.index.addMany(ids, hashes);
+      matcher.indexes.set(type, entry);
+    }
+    return matcher;
+  }
+
+  /** Live signals per indexed type. */
+  sizes(): Record<string, number> {
+    return Object.fromEntries([...this.indexes].map(([type, entry]) => [type, entry.index.size]));
+  }
+
+  memoryBytes(): number {
+    let bytes = 0;
+    for (const entry of this.indexes.values()) bytes += entry.index.memoryBytes;
+    return bytes;
+  }
+
+  /** Answers every query: matches sorted by distance, then id as a string, at most `limit`. */
+  async match(queries: readonly ItemResult<ValidQuery>[], options: MatchOptions, source: MatchSource): Promise<ItemResult<Match[]>[]> {
+    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_MATCH_LIMIT) {
+      throw new InputError('ERR_VALIDATION', `limit must be an integer 1–${MAX_MATCH_LIMIT}`);
+    }
+    const hits: (Candidate[] | undefined)[] = new Array<Candidate[] | undefined>(queries.length);
+    const exact = new Map<number, SignalRecord>();
+    // Index queries are grouped by type and radius so that a batch searches on every core.
+    const groups = new Map<string, { type: SignalTypeName; maxDistance: number; positions: number[]; hashes: Uint8Array[] }>();
+    for (const [position, query] of queries.entries()) {
+      if (!query.ok) continue;
+      const { type, hash, maxDistance } = query.value;
+      if (this.indexes.has(type)) {
+        const key = `${type}/${maxDistance}`;
+        const group = groups.get(key) ?? { type, maxDistance, positions: [], hashes: [] };
+        group.positions.push(position);
+        group.hashes.push(hexToBytes(hash));
+        groups.set(key, group);
+        continue;
+      }
+      // Exact types (md5, sha256) are looked up by value.
+      const found = await source.findExact(type, hash);
+      if (found) exact.set(found.rowId, found);
+      hits[position] = found ? [{ id: found.rowId, distance: 0 }] : [];
+    }
+    for (const group of groups.values()) {
+      const found = await this.searchIndex(group.type, group.hashes, group.maxDistance, options);
+      group.positions.forEach((position, i) => (hits[position] = found[i]));
+    }
+    const wanted = new Set<number>();
+    for (const list of hits) for (const hit of list ?? []) if (!exact.has(hit.id)) wanted.add(hit.id);
+    const rows = wanted.size > 0 ? await source.byRowIds([...wanted]) : new Map<number, SignalRecord>();
+    return queries.map((query, i) => {
+      if (!query.ok) return query;
+      const matches: Match[] = [];
+      for (const hit of hits[i] ?? []) {
+        const signal = exact.get(hit.id) ?? rows.get(hit.id);
+        // Checked against the committed row: a change may have landed since the search.
+        if (!signal || signal.status === 'retracted' || (signal.status === 'disputed' && !options.includeDisputed)) continue;
+        matches.push({ signal, distance: hit.distance });
+      }
+      matches.sort(byDistanceThenId);
+      return { ok: true, value: matches.slice(0, options.limit) };
+    });
+  }
+
+  /**
+   * Index hits for queries of one type and radius, each cut after the `limit`-th distance but
+   * keeping its ties, so that the final order by (distance, public id) is exact. One query is
+   * searched on this thread; a batch goes to the index's worker threads.
+   */
+  private async searchIndex(type: SignalTypeName, hashes: Uint8Array[], maxDistance: number, options: MatchOptions): Promise<Candidate[][]> {
+    const entry = this.indexes.get(type)!;
+    const filter = options.includeDisputed || entry.disputed.size === 0 ? undefined : (id: number) => !entry.disputed.has(id);
+    const searchOptions = filter ? { filter } : undefined;
+    const found = hashes.length === 1 ? [entry.index.search(hashes[0]!, maxDistance, searchOptions)] : await entry.index.searchMany(hashes, maxDistance, searchOptions);
+    return found.map((hits) => {
+      if (hits.length <= options.limit) return hits;
+      const boundary = hits[options.limit - 1]!.distance;
+      let end = options.limit;
+      while (end < hits.length && hits[end]!.distance === boundary) end++;
+      return hits.slice(0, end);
+    });
+  }
+
+  /** Brings the index in step with a committed change. */
+  applyChange(change: SignalChange): void {
+    const entry = this.indexes.get(change.signal.type);
+    if (!entry) return;
+    const { rowId, status } = change.signal;
+    if (status === 'retracted') {
+      entry.index.delete(rowId);
+      entry.disputed.delete(rowId);
+      return;
+    }
+    if (change.previousStatus === null || change.previousStatus === 'retracted') entry.index.add(rowId, change.signal.hash);
+    if (status === 'disputed') entry.disputed.add(rowId);
+    else entry.disputed.delete(rowId);
+  }
+
+  /** Stops the indexes' worker threads. */
+  async close(): Promise<void> {
+    await Promise.all([...this.indexes.values()].map((entry) => entry.index.close()));
+  }
+}
