@@ -4,6 +4,7 @@
  * answers back into `SignalbankError`s carrying the server's code, so callers handle a remote
  * failure exactly like a local one.
  */
+import type { JobView } from '../jobs/job-service.js';
 import { ERROR_CATALOGUE, OperationError, SignalbankError, type ErrorCode, type FieldError } from '../errors.js';
 import { signRequest, type SignOptions, type SigningKey } from './sign-request.js';
 import { spoolNdjson, type JobInput } from './spooled-body.js';
@@ -61,21 +62,8 @@ export interface MatchHit {
   readonly opinions: { confirm: number; falsePositive: number; disputeLabels: number };
 }
 
-/** A batch job as `GET /v1/jobs/{id}` shows it. */
-export interface JobStatus {
-  readonly id: string;
-  readonly status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-  readonly done: number;
-  readonly total: number;
-  readonly errorLines: number;
-  readonly limit: number;
-  readonly rate: number | null;
-  readonly eta: number | null;
-  readonly createdAt: string;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly error?: ItemError;
-}
+/** A batch job as `GET /v1/jobs/{id}` shows it (the service's own view type). */
+export type JobStatus = JobView;
 
 export interface MatchAnswer {
   readonly results: ({ matches: MatchHit[] } | { error: ItemError })[];

@@ -3,11 +3,12 @@
  * serves signed requests, and on SIGTERM finishes the request in flight before it exits 0.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateMemberKeyPair } from '../../src/auth/member-keys.js';
-import { loadSigningKey, signingKeyFromJwk } from '../../src/client/sign-request.js';
+import { loadSigningKey, signingKeyFromJwk, signRequest } from '../../src/client/sign-request.js';
 import { SignalbankClient } from '../../src/client/signalbank-client.js';
 import { startServeProcess } from '../support/serve-process.js';
 
@@ -26,14 +27,33 @@ describe('signalbank serve', () => {
     expect((await admin.send('POST', '/v1/admin/members', { id: 'acme', name: 'Acme', roles: ['submitter', 'matcher'] })).status).toBe(201);
     const added = await admin.send('POST', '/v1/admin/members/acme/keys', { jwk: pair.publicJwk });
     const kid = (added.body as { kid: string }).kid;
-    const acme = new SignalbankClient({ baseUrl: first.url, audience: 'serve-test', key: await signingKeyFromJwk('acme', { ...pair.privateJwk, kid }) });
 
     const items = Array.from({ length: 10_000 }, (_, i) => ({ type: 'pdq', hash: hashOf(i), labels: ['suicide'], media: 'image' as const, quality: 90 }));
-    const inFlight = acme.submit(items);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    first.child.kill('SIGTERM');
-    const answer = await inFlight;
-    expect(answer.results.filter((r) => r.status === 'created')).toHaveLength(10_000);
+    const body = Buffer.from(JSON.stringify({ signals: items }));
+    const authorization = await signRequest(await signingKeyFromJwk('acme', { ...pair.privateJwk, kid }), { method: 'POST', target: '/v1/signals', body }, { audience: 'serve-test' });
+    // `Expect: 100-continue` makes the server say when it has the request's headers: the request
+    // is then certainly in flight when SIGTERM arrives, however loaded the machine. The body
+    // follows the signal, so the service must keep reading and answer before it exits.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${first.url}/v1/signals`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json', 'content-length': body.length, expect: '100-continue' },
+      });
+      req.on('continue', () => {
+        first.child.kill('SIGTERM');
+        setTimeout(() => req.end(body), 100);
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+    });
+    expect(answer.status).toBe(200);
+    const results = (JSON.parse(answer.body) as { results: { status: string }[] }).results;
+    expect(results.filter((r) => r.status === 'created')).toHaveLength(10_000);
     expect(await first.exited).toBe(0);
 
     const second = await startServeProcess(['--db', db, '--audience', 'serve-test']);

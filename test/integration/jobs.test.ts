@@ -11,7 +11,7 @@ import { verifyLog } from '../../src/audit/verify-log.js';
 import { auditLogSource } from '../../src/client/audit-log-source.js';
 import { signRequest } from '../../src/client/sign-request.js';
 import type { JobStatus, SignalbankClient, SubmitItem } from '../../src/client/signalbank-client.js';
-import { isSignalbankError } from '../../src/errors.js';
+import { codeOf } from '../support/error-code.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
 
 // Real PDQ hashes from the reference vectors (bridge-mods: the original and two edits).
@@ -22,16 +22,6 @@ const FAR = '2707f0331f0b57b0f1c8f5ddfd70980f4c91d12a699dc1e2cc194c63b16364dd';
 const MD5 = '9e107d9d372bb6826bd81d3542a419d6';
 
 const pdq = (hash: string): SubmitItem => ({ type: 'pdq', hash, labels: ['suicide'], media: 'image', quality: 95 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    if (isSignalbankError(error)) return error.code;
-    throw error;
-  }
-}
 
 async function waitForEnd(client: SignalbankClient, id: string, timeoutMs = 20_000): Promise<JobStatus> {
   const deadline = Date.now() + timeoutMs;
