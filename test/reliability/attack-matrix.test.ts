@@ -6,6 +6,9 @@
  * Then cross-member attempts: retracting another member's submission, learning who submitted a
  * signal (no member id, kid or `ref` of another member in any answer, errors included), and every
  * auditor-only and admin-only route of the OpenAPI document called by members without the role.
+ * Jobs: another member's job read, downloaded or cancelled gets the very answer a job that does not
+ * exist gets and changes nothing; the list shows only the caller's jobs; an upload without the
+ * matcher role, or whose body is not the signed one, is refused and leaves no row behind.
  */
 import { CompactSign, generateKeyPair } from 'jose';
 import { randomBytes } from 'node:crypto';
@@ -339,5 +342,94 @@ describe('cross-member attempts', () => {
     expect(await logSize()).toBe(before);
     expect(await t.admin.client.request('GET', '/v1/admin/members')).toEqual(members);
     expect(await alice.client.getSignal(signalId)).toMatchObject({ status: 'active' });
+  });
+});
+
+describe('cross-member attempts on batch jobs', () => {
+  let mallory: TestMember;
+  const jobLines = (n: number) => Array.from({ length: n }, () => ({ type: 'pdq', hash: freshHash(), maxDistance: 31 }));
+  /** Rows of the job tables: a refused upload must leave none behind. */
+  const jobRows = () => ['jobs', 'job_queries', 'job_results'].map((table) => t.service.store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number);
+  /** A problem answer without what may differ between two ids: the id itself and the request id. */
+  const withoutId = (body: unknown, id: string) => ({ ...(JSON.parse(JSON.stringify(body).replaceAll(id, '<id>')) as Record<string, unknown>), requestId: undefined });
+
+  beforeAll(async () => {
+    mallory = await t.member('mallory-jobs', ['submitter', 'matcher']);
+  });
+
+  it("answers another member's job exactly like a missing one, for status, results and cancel, and changes nothing", async () => {
+    // The runner is held while mallory tries, so that a cancel that went through would show.
+    await t.service.jobs.runner.stop();
+    const created = await alice.client.createJob(jobLines(30), { limit: 3 });
+    const missing = randomBytes(15).toString('base64url');
+    const before = await logSize();
+    const rows = jobRows();
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['GET', '/results'],
+      ['DELETE', ''],
+    ] as const) {
+      const theirs = await mallory.client.send(method, `/v1/jobs/${created.id}${suffix}`);
+      const none = await mallory.client.send(method, `/v1/jobs/${missing}${suffix}`);
+      expect({ method, suffix, status: theirs.status, code: (theirs.body as { code?: string }).code }).toEqual({ method, suffix, status: 404, code: 'ERR_NOT_FOUND' });
+      expect(withoutId(theirs.body, created.id)).toEqual(withoutId(none.body, missing));
+      expect(JSON.stringify(theirs.body)).not.toContain('alice');
+    }
+    expect(await logSize()).toBe(before);
+    expect(jobRows()).toEqual(rows);
+    expect(await alice.client.jobStatus(created.id)).toMatchObject({ status: 'queued', done: 0, total: 30 });
+    t.service.jobs.runner.start();
+    const deadline = Date.now() + 20_000;
+    let job = await alice.client.jobStatus(created.id);
+    while ((job.status === 'queued' || job.status === 'running') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      job = await alice.client.jobStatus(created.id);
+    }
+    expect(job).toMatchObject({ status: 'done', done: 30 });
+    let lines = 0;
+    for await (const chunk of await alice.client.jobResults(created.id)) lines += Buffer.from(chunk).toString().split('\n').length - 1;
+    expect(lines).toBe(30);
+  });
+
+  it("lists only the caller's jobs", async () => {
+    const theirs = await mallory.client.createJob(jobLines(2));
+    const mine = await alice.client.createJob(jobLines(2));
+    const malloryList = (await mallory.client.listJobs()).jobs.map((job) => job.id);
+    const aliceList = (await alice.client.listJobs()).jobs.map((job) => job.id);
+    expect(malloryList).toContain(theirs.id);
+    expect(malloryList).not.toContain(mine.id);
+    expect(aliceList).toContain(mine.id);
+    expect(aliceList).not.toContain(theirs.id);
+    const owned = t.service.store.db.prepare("SELECT public_id FROM jobs WHERE member_id = 'mallory-jobs' AND status <> 'receiving'").pluck().all() as string[];
+    expect(malloryList.sort()).toEqual(owned.sort());
+  });
+
+  it('refuses a job upload from every member without the matcher role, and keeps nothing', async () => {
+    const others = [carol, auditor, t.admin, await t.member('syncer-jobs', ['sync'])];
+    const before = await logSize();
+    const rows = jobRows();
+    for (const member of others) {
+      const body = encoder.encode(jobLines(3).map((line) => JSON.stringify(line)).join('\n'));
+      const attempt = await signed(member.key, { method: 'POST', target: '/v1/jobs', body: Buffer.from(body).toString() });
+      const answer = await send({ ...attempt, contentType: 'application/x-ndjson' });
+      expect({ member: member.key.kid, status: answer.status, code: answer.body.code }).toEqual({ member: member.key.kid, status: 403, code: 'ERR_FORBIDDEN' });
+    }
+    expect(await logSize()).toBe(before);
+    expect(jobRows()).toEqual(rows);
+  });
+
+  it('refuses a signed job upload whose body is not the signed one, and keeps nothing', async () => {
+    const signedBody = jobLines(50).map((line) => JSON.stringify(line)).join('\n');
+    const sentBody = jobLines(50).map((line) => JSON.stringify(line)).join('\n');
+    const before = await logSize();
+    const rows = jobRows();
+    for (const body of [sentBody, `${signedBody}\n${JSON.stringify(jobLines(1)[0])}`, signedBody.slice(0, -10)]) {
+      const attempt = await signed(alice.key, { method: 'POST', target: '/v1/jobs', body: signedBody });
+      const answer = await send({ ...attempt, body, contentType: 'application/x-ndjson' });
+      expect(answer).toMatchObject({ status: 401, body: { code: 'ERR_BODY_DIGEST' } });
+      expect(jobRows()).toEqual(rows);
+    }
+    expect(await logSize()).toBe(before);
+    expect((await alice.client.listJobs()).jobs.every((job) => job.total !== 50)).toBe(true);
   });
 });

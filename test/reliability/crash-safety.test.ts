@@ -12,10 +12,19 @@
  *    consistent with the last checkpoint handed out before the kill.
  * One round also runs `signalbank backup` during the load and the kill; the copy is checked the
  * same way and its log verified by a service started on it.
- * CRASH_ROUNDS (default 20) and CRASH_SEED set the size and the moments (`npm run stress` runs 100).
+ * Batch jobs get their own rounds (on their own database, with 8 queries a chunk so that the kill
+ * lands mid-job): an acknowledged job running, another cancelled, an upload cut halfway through its
+ * body and one whose answer may or may not have come. After each restart the half-received upload
+ * is gone (the service removes uploads never committed when it starts), every acknowledged job is
+ * there and ends `done` with one result per line equal to `POST /v1/match` for it (or `failed`
+ * with a reason, never silently short), cancelled ones stay cancelled, the `job.create` and
+ * `job.cancel` entries are exactly the jobs there and the cancelled ones, and the log verifies.
+ * CRASH_ROUNDS (default 20), CRASH_JOB_ROUNDS (default 4) and CRASH_SEED set the size and the
+ * moments (`npm run stress` runs 100 rounds).
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,13 +32,14 @@ import { SeededRandom } from '../../bench/lib/seeded-random.js';
 import { verifyLog } from '../../src/audit/verify-log.js';
 import { generateMemberKeyPair } from '../../src/auth/member-keys.js';
 import { auditLogSource } from '../../src/client/audit-log-source.js';
-import { loadSigningKey, signingKeyFromJwk, type SigningKey } from '../../src/client/sign-request.js';
+import { loadSigningKey, signRequest, signingKeyFromJwk, type SigningKey } from '../../src/client/sign-request.js';
 import { SignalbankClient, type SubmitItem } from '../../src/client/signalbank-client.js';
 import type { Checkpoint } from '../../src/store/store.js';
 import { runCli } from '../support/run-cli.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 const ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 20);
+const JOB_ROUNDS = Number(process.env['CRASH_JOB_ROUNDS'] ?? 4);
 const SEED = Number(process.env['CRASH_SEED'] ?? 20_261_129);
 const BACKUP_ROUND = Math.min(3, ROUNDS - 1);
 const SERVE_ENV = { SIGNALBANK_RATE_LIMIT_PER_SECOND: '0', SIGNALBANK_LOG_LEVEL: 'info', SIGNALBANK_CHECKPOINT_EVERY_MS: '1000' };
@@ -81,8 +91,8 @@ interface Keys {
 
 const clientFor = (server: ServeProcess, key: SigningKey) => new SignalbankClient({ baseUrl: server.url, key });
 
-async function setUp(server: ServeProcess): Promise<Keys> {
-  const admin = await loadSigningKey('admin', join(dir, 'admin.private.jwk.json'));
+async function setUp(server: ServeProcess, keyDir = dir): Promise<Keys> {
+  const admin = await loadSigningKey('admin', join(keyDir, 'admin.private.jwk.json'));
   const adminClient = clientFor(server, admin);
   const member = async (id: string, roles: string[]): Promise<SigningKey> => {
     await adminClient.request('POST', '/v1/admin/members', { id, name: id, roles });
@@ -247,7 +257,7 @@ async function checkAcknowledged(server: ServeProcess, keys: Keys, world: World)
 }
 
 /** verifyLog as `audit verify --checkpoint` runs it, against the last head handed out. */
-async function checkLog(server: ServeProcess, keys: Keys, world: World): Promise<number> {
+async function checkLog(server: ServeProcess, keys: Keys, world: Pick<World, 'lastCheckpoint'>): Promise<number> {
   const result = await verifyLog(auditLogSource(clientFor(server, keys.auditor)), world.lastCheckpoint ? { saved: world.lastCheckpoint } : {});
   expect(result.findings).toEqual([]);
   expect(result.ok).toBe(true);
@@ -348,3 +358,243 @@ function settle(world: World): void {
     db.close();
   }
 }
+
+// ---- Batch jobs ---------------------------------------------------------------------------------
+
+const jobDir = join(dir, 'jobs');
+const jobDbPath = join(jobDir, 'bank.db');
+const JOB_ENV = { ...SERVE_ENV, SIGNALBANK_JOB_CHUNK: '8' };
+/** Lines a cut upload sends before it stalls: more than one ingest batch (8,192), so part of it is on disk. */
+const CUT_SENT_LINES = 9000;
+
+interface JobsWorld {
+  /** Jobs whose 202 came: id → their lines and whether their cancel was acknowledged. */
+  readonly acked: Map<string, { lines: string[]; cancelled: boolean }>;
+  /** Uploads whose answer never came (fully sent): each may have been committed or not. */
+  readonly inDoubt: string[][];
+  /** Line counts of uploads cut halfway through the body: never a job. */
+  readonly cutTotals: number[];
+  /** Jobs already compared with POST /v1/match. */
+  readonly verified: Set<string>;
+  readonly usedTotals: Set<number>;
+  lastCheckpoint: Checkpoint | undefined;
+  killedMidJob: number;
+  linesChecked: number;
+  uploadsInDoubt: number;
+  inDoubtCommitted: number;
+  failed: number;
+}
+
+function flipBits(hash: string, bits: number): string {
+  const bytes = Buffer.from(hash, 'hex');
+  for (let i = 0; i < bits; i++) {
+    const bit = random.below(256);
+    bytes[bit >> 3]! ^= 1 << (bit & 7);
+  }
+  return bytes.toString('hex');
+}
+
+/** A job body of a line count no other job has: stored hashes, near misses, random hashes and a few bad lines. */
+function jobBody(world: JobsWorld, stored: readonly string[], base: number): string[] {
+  let total = base + random.below(600);
+  while (world.usedTotals.has(total)) total++;
+  world.usedTotals.add(total);
+  return Array.from({ length: total }, (_, i) => {
+    const pick = random.unit();
+    if (pick < 0.02) return 'not json';
+    if (pick < 0.3) return JSON.stringify({ type: 'pdq', hash: stored[random.below(stored.length)], maxDistance: 0, ref: `l${i + 1}` });
+    if (pick < 0.5) return JSON.stringify({ type: 'pdq', hash: flipBits(stored[random.below(stored.length)]!, 1 + random.below(20)), maxDistance: 31 });
+    return JSON.stringify({ type: 'pdq', hash: randomHash() });
+  });
+}
+
+/** Sends the first `sent` lines of a signed job body and never the rest: the server dies while it receives. */
+async function cutUpload(server: ServeProcess, key: SigningKey, lines: readonly string[], sent: number): Promise<void> {
+  const whole = Buffer.from(lines.map((line) => `${line}\n`).join(''));
+  const part = Buffer.from(lines.slice(0, sent).map((line) => `${line}\n`).join(''));
+  const authorization = await signRequest(key, { method: 'POST', target: '/v1/jobs', bodyDigest: createHash('sha256').update(whole).digest('base64url') });
+  const body = new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(part) });
+  const answer = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-ndjson' }, body, duplex: 'half', signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+  if (answer) throw new Error(`a cut upload was answered ${answer.status}`);
+}
+
+function withJobDb<T>(read: (db: Database.Database) => T): T {
+  const db = new Database(jobDbPath, { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+const JOB_INVARIANTS: Record<string, string> = {
+  'uploads never committed': "SELECT count(*) FROM jobs WHERE status = 'receiving'",
+  'queries without a job': 'SELECT count(*) FROM job_queries q WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = q.job_id)',
+  'results without a job': 'SELECT count(*) FROM job_results r WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = r.job_id)',
+  'jobs whose done is not their result count': 'SELECT count(*) FROM jobs j WHERE done != (SELECT count(*) FROM job_results WHERE job_id = j.id)',
+  'unfinished jobs whose queries and results are not their lines': `SELECT count(*) FROM jobs j WHERE status IN ('queued', 'running')
+    AND total != done + (SELECT count(*) FROM job_queries WHERE job_id = j.id)`,
+  'results beyond the last line': 'SELECT count(*) FROM job_results r JOIN jobs j ON j.id = r.job_id WHERE r.line < 1 OR r.line > j.total',
+  'jobs without their create entry': `SELECT count(*) FROM jobs j WHERE NOT EXISTS
+    (SELECT 1 FROM audit_entries a WHERE a.action = 'job.create' AND a.subject = j.public_id AND a.actor = j.member_id AND json_extract(a.data, '$.total') = j.total)`,
+  'create entries without their job': "SELECT count(*) FROM audit_entries a WHERE a.action = 'job.create' AND NOT EXISTS (SELECT 1 FROM jobs WHERE public_id = a.subject)",
+  'cancelled jobs without their cancel entry': `SELECT count(*) FROM jobs j WHERE status = 'cancelled' AND NOT EXISTS
+    (SELECT 1 FROM audit_entries a WHERE a.action = 'job.cancel' AND a.subject = j.public_id AND a.actor = j.member_id)`,
+  'cancel entries of jobs not cancelled': "SELECT count(*) FROM audit_entries a WHERE a.action = 'job.cancel' AND NOT EXISTS (SELECT 1 FROM jobs WHERE public_id = a.subject AND status = 'cancelled')",
+  'gaps in the audit seqs': 'SELECT coalesce(max(seq), 0) - count(*) FROM audit_entries',
+};
+
+/** After a restart: the file is sound, the upload cut at the kill has been removed, and jobs and their entries agree. */
+async function checkJobDatabase(world: JobsWorld): Promise<void> {
+  // The service removes uncommitted uploads as it starts, in steps: wait for it (bounded).
+  const deadline = Date.now() + 10_000;
+  while (withJobDb((db) => db.prepare("SELECT count(*) FROM jobs WHERE status = 'receiving'").pluck().get() as number) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  withJobDb((db) => {
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    for (const [name, sql] of Object.entries(JOB_INVARIANTS)) expect({ name, count: db.prepare(sql).pluck().get() }).toEqual({ name, count: 0 });
+    const byTotal = db.prepare<[number], { public_id: string }>('SELECT public_id FROM jobs WHERE total = ?');
+    for (const total of world.cutTotals) expect({ total, jobs: byTotal.all(total) }).toEqual({ total, jobs: [] });
+    // An upload in doubt is a job now or never: from here on it is held to what the store says.
+    for (const lines of world.inDoubt.splice(0)) {
+      const found = byTotal.all(lines.length);
+      expect(found.length).toBeLessThanOrEqual(1);
+      if (found[0]) {
+        world.acked.set(found[0].public_id, { lines, cancelled: false });
+        world.inDoubtCommitted++;
+      }
+    }
+    const ids = new Set(db.prepare("SELECT public_id FROM jobs WHERE member_id = 'alice'").pluck().all() as string[]);
+    for (const id of world.acked.keys()) expect({ id, present: ids.has(id) }).toEqual({ id, present: true });
+    expect(ids.size).toBe(world.acked.size);
+  });
+}
+
+/** Every acknowledged job ends as it must; a job newly done gives, line for line, what POST /v1/match answers. */
+async function checkJobs(client: SignalbankClient, world: JobsWorld): Promise<void> {
+  for (const [id, job] of world.acked) {
+    const deadline = Date.now() + 30_000;
+    let status = await client.jobStatus(id);
+    while ((status.status === 'queued' || status.status === 'running') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      status = await client.jobStatus(id);
+    }
+    if (job.cancelled) {
+      expect({ id, status: status.status }).toEqual({ id, status: 'cancelled' });
+      continue;
+    }
+    if (status.status === 'failed') {
+      // Allowed, but only with a reason.
+      expect(status.error?.code).toMatch(/^ERR_[A-Z_]+$/);
+      expect(status.error?.message).toBeTruthy();
+      if (!world.verified.has(id)) world.failed++;
+      world.verified.add(id);
+      continue;
+    }
+    expect({ id, status: status.status, done: status.done, total: status.total }).toEqual({ id, status: 'done', done: job.lines.length, total: job.lines.length });
+    if (world.verified.has(id)) continue;
+    let text = '';
+    for await (const chunk of await client.jobResults(id)) text += Buffer.from(chunk).toString('utf8');
+    const results = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { line: number; ref?: string; matches?: unknown[]; error?: { code: string } });
+    expect(results.map((result) => result.line)).toEqual(job.lines.map((_, i) => i + 1));
+    const valid = job.lines.map((text, i) => ({ text, line: i + 1 })).filter(({ text }) => text !== 'not json');
+    for (const { line, text } of job.lines.map((text, i) => ({ text, line: i + 1 })).filter(({ text }) => text === 'not json')) {
+      expect({ line, text, code: results[line - 1]!.error?.code }).toEqual({ line, text, code: 'ERR_BAD_JSON' });
+    }
+    for (let start = 0; start < valid.length; start += 1000) {
+      const chunk = valid.slice(start, start + 1000);
+      const answer = await client.match(
+        chunk.map(({ text }) => {
+          const { type, hash, maxDistance } = JSON.parse(text) as { type: string; hash: string; maxDistance?: number };
+          return { type, hash, ...(maxDistance !== undefined && { maxDistance }) };
+        }),
+        { limit: 5 },
+      );
+      chunk.forEach(({ line }, i) => {
+        const expected = answer.results[i] as { matches?: unknown[] };
+        expect({ line, matches: results[line - 1]!.matches }).toEqual({ line, matches: expected.matches });
+      });
+    }
+    world.linesChecked += results.length;
+    world.verified.add(id);
+  }
+}
+
+describe('crash safety of batch jobs under SIGKILL', () => {
+  it(`keeps every acknowledged job through ${JOB_ROUNDS} kills, and no half-received upload`, { timeout: 60_000 + JOB_ROUNDS * 15_000 }, async () => {
+    mkdirSync(jobDir);
+    const world: JobsWorld = {
+      acked: new Map(),
+      inDoubt: [],
+      cutTotals: [],
+      verified: new Set(),
+      usedTotals: new Set(),
+      lastCheckpoint: undefined,
+      killedMidJob: 0,
+      linesChecked: 0,
+      uploadsInDoubt: 0,
+      inDoubtCommitted: 0,
+      failed: 0,
+    };
+    let server = await start(jobDbPath, JOB_ENV);
+    const keys = await setUp(server, jobDir);
+    const stored = Array.from({ length: 300 }, randomHash);
+    await clientFor(server, keys.alice).submit(stored.map(item));
+    let entries = 0;
+    for (let round = 0; round < JOB_ROUNDS; round++) {
+      const alice = clientFor(server, keys.alice);
+      const lines = jobBody(world, stored, 1200);
+      const running = await alice.createJob(lines, { limit: 5 });
+      world.acked.set(running.id, { lines, cancelled: false });
+      if (round % 2 === 1) {
+        const doomed = jobBody(world, stored, 1200);
+        const job = await alice.createJob(doomed, { limit: 5 });
+        world.acked.set(job.id, { lines: doomed, cancelled: false });
+        expect(await alice.cancelJob(job.id)).toMatchObject({ status: 'cancelled' });
+        world.acked.set(job.id, { lines: doomed, cancelled: true });
+      }
+      // An upload that stalls halfway: wait until a batch of it is on disk, uncommitted.
+      const cutLines = Array.from({ length: CUT_SENT_LINES + 3000 + round }, () => JSON.stringify({ type: 'md5', hash: randomHash().slice(0, 32) }));
+      world.cutTotals.push(cutLines.length);
+      const cut = cutUpload(server, keys.alice, cutLines, CUT_SENT_LINES);
+      const receivingDeadline = Date.now() + 10_000;
+      const receivedRows = () => withJobDb((db) => db.prepare("SELECT count(*) FROM job_queries q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'").pluck().get() as number);
+      while (receivedRows() < 8192 && Date.now() < receivingDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(receivedRows()).toBeGreaterThanOrEqual(8192);
+      await new Promise((resolve) => setTimeout(resolve, random.below(150)));
+      const before = await alice.jobStatus(running.id);
+      if (before.status === 'running' && before.done > 0 && before.done < before.total) world.killedMidJob++;
+      world.lastCheckpoint = await clientFor(server, keys.auditor).request<Checkpoint>('GET', '/v1/audit/checkpoint');
+      // One more upload whose answer may or may not come before the kill.
+      const doubtful = jobBody(world, stored, 200);
+      const inFlight = alice.createJob(doubtful, { limit: 5 }).then(
+        (job) => void world.acked.set(job.id, { lines: doubtful, cancelled: false }),
+        (error: unknown) => {
+          if (!inDoubt(error)) throw error;
+          world.inDoubt.push(doubtful);
+          world.uploadsInDoubt++;
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, random.below(40)));
+      server.child.kill('SIGKILL');
+      expect(await server.exited).toBe('SIGKILL');
+      await Promise.all([cut, inFlight]);
+
+      server = await start(jobDbPath, JOB_ENV);
+      await checkJobDatabase(world);
+      await checkJobs(clientFor(server, keys.alice), world);
+      entries = await checkLog(server, keys, world);
+    }
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    // The kill must have landed while a job ran, or resuming was never tested.
+    expect(world.killedMidJob).toBeGreaterThan(0);
+    console.info(
+      `crash safety (jobs): ${JOB_ROUNDS} SIGKILL rounds survived, ${world.killedMidJob} kills mid-job, ${world.acked.size} jobs acknowledged (${[...world.acked.values()].filter((job) => job.cancelled).length} cancelled), ${world.uploadsInDoubt} uploads unanswered at the kill (${world.inDoubtCommitted} of them committed), ${world.failed} failed, ${world.linesChecked} result lines equal to POST /v1/match, ${world.cutTotals.length} half-received uploads removed, ${entries} audit entries verified (seed ${SEED})`,
+    );
+  });
+});

@@ -7,13 +7,17 @@
  * `ERR_*` code and its status, and a refused request changes nothing (signal log, signals,
  * submissions, opinions, members, keys and labels counted before and after).
  * Raw sockets then send headers and bodies over the limits, garbage, and slow clients that
- * dribble headers or body. FUZZ_RUNS (default 150 per property) sets the size (`npm run stress`
- * runs more).
+ * dribble headers or body. Batch job uploads (`POST /v1/jobs`, NDJSON) get their own property:
+ * random, mutated, blank, non-UTF-8, over-long and `__proto__` lines are each an error line of a
+ * job that still ends `done`, one result line per input line in order; a body of another media
+ * type is refused with problem JSON and keeps nothing. FUZZ_RUNS (default 150 per property; the
+ * NDJSON property runs a third of it) sets the size (`npm run stress` runs more).
  */
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobResultLineSchema, JobSchema } from '../../src/api/job-schemas.js';
 import { signRequest } from '../../src/client/sign-request.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
 
@@ -22,6 +26,9 @@ const SEED = Number(process.env['FUZZ_SEED'] ?? 4242);
 const BODY_LIMIT = 256 * 1024;
 const HEADERS_TIMEOUT_MS = 1000;
 const REQUEST_TIMEOUT_MS = 2000;
+const NDJSON_BODY_LIMIT = 4 * 1024 * 1024;
+const JOB_LINE_LIMIT = 1024;
+const NDJSON = 'application/x-ndjson';
 const HASH = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
 
 interface Operation {
@@ -29,6 +36,8 @@ interface Operation {
   readonly path: string;
   readonly signed: boolean;
   readonly hasBody: boolean;
+  /** The body is NDJSON (a batch job), not JSON. */
+  readonly ndjson: boolean;
 }
 
 let t: TestService;
@@ -40,21 +49,34 @@ let served = 0;
 const statuses = new Map<number, number>();
 
 beforeAll(async () => {
-  t = await startTestService({ jsonBodyLimitBytes: BODY_LIMIT, headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS });
+  t = await startTestService({
+    jsonBodyLimitBytes: BODY_LIMIT,
+    ndjsonBodyLimitBytes: NDJSON_BODY_LIMIT,
+    jobMaxLineBytes: JOB_LINE_LIMIT,
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  });
   fuzzer = await t.member('fuzzer', ['submitter', 'matcher', 'sync', 'auditor', 'admin']);
   target = await t.member('fuzz-target', ['matcher']);
   // Another member's signal: the fuzzer may give opinions on it but never retract it.
   const owner = await t.member('owner', ['submitter']);
   signalId = (await owner.client.submit([{ type: 'pdq', hash: HASH, labels: ['suicide'], media: 'image', quality: 90 }])).results[0]!.id!;
   const document = (await (await fetch(`${t.service.url}/openapi.json`)).json()) as {
-    paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>>;
+    paths: Record<string, Record<string, { security?: unknown[]; requestBody?: { content: Record<string, unknown> } }>>;
   };
   operations = Object.entries(document.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), path, signed: (operation.security ?? []).length > 0, hasBody: operation.requestBody !== undefined })),
+    Object.entries(methods).map(([method, operation]) => ({
+      method: method.toUpperCase(),
+      path,
+      signed: (operation.security ?? []).length > 0,
+      hasBody: operation.requestBody !== undefined,
+      ndjson: Object.keys(operation.requestBody?.content ?? {}).includes(NDJSON),
+    })),
   );
 });
 afterAll(async () => {
   console.info(`fuzz: ${served} requests, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))} (seed ${SEED})`);
+  console.info(`fuzz jobs: ${ndjsonFigures.jobs} jobs done, ${ndjsonFigures.lines} lines tried, ${ndjsonFigures.errorLines} error lines (${JSON.stringify(ndjsonFigures.codes)}), ${ndjsonFigures.refused} bodies of another media type refused`);
   await t?.stop();
 });
 
@@ -70,10 +92,17 @@ function exampleBody(operation: Operation): Record<string, unknown> {
     'PATCH /v1/admin/members/{id}': { name: 'Renamed', roles: ['matcher'], status: 'active' },
     'POST /v1/admin/members/{id}/keys': { jwk: { kty: 'OKP', crv: 'Ed25519', x: randomBytes(32).toString('base64url') } },
     'POST /v1/admin/taxonomy': { name: `l${hash.slice(0, 10)}`, kind: 'modifier', description: 'A label' },
+    // NDJSON: one query line (see `encodeBody`).
+    'POST /v1/jobs': { type: 'pdq', hash: HASH, maxDistance: 31, ref: 'r1' },
   };
   const example = examples[key];
   if (!example) throw new Error(`No example body for ${key}: add one`);
   return structuredClone(example);
+}
+
+/** The bytes of a body: JSON, or for an NDJSON route the value as one line. */
+function encodeBody(op: Operation, value: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify(value)}${op.ndjson ? '\n' : ''}`);
 }
 
 /** Path parameters: an existing object, a missing one, or hostile text. */
@@ -86,7 +115,7 @@ function fillPath(path: string, value: string | undefined): string {
 /** State that a refused request must not change. */
 function stateCounts(): Record<string, number> {
   const count = (table: string) => t.service.store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-  return Object.fromEntries(['audit_entries', 'signals', 'submissions', 'opinions', 'members', 'member_keys', 'labels'].map((table) => [table, count(table)]));
+  return Object.fromEntries(['audit_entries', 'signals', 'submissions', 'opinions', 'members', 'member_keys', 'labels', 'jobs'].map((table) => [table, count(table)]));
 }
 
 interface Sent {
@@ -204,7 +233,20 @@ const rawBody: fc.Arbitrary<Buffer> = fc.oneof(
   fc.constant(Buffer.from('\ufeff{"queries":[]}')),
 );
 
-const contentType = fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'APPLICATION/JSON', 'application/json;;;');
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'APPLICATION/JSON',
+  'application/json;;;',
+  NDJSON,
+  'application/ndjson',
+);
+/** The route's own media type half of the time (so that NDJSON bodies reach the job route), else any. */
+const contentTypeFor = (op: Operation, own: boolean, other: string) => (own ? (op.ndjson ? NDJSON : 'application/json') : other);
 
 const queryName = fc.constantFrom('type', 'hash', 'maxDistance', 'limit', 'includeDisputed', 'after', 'member', 'action', 'since', 'until', 'seq', 'treeSize', 'from', 'to', 'format', '__proto__', 'constructor', 'x');
 const queryValue = fc.oneof(
@@ -228,9 +270,9 @@ describe('fuzzing every route (signed properly, so requests reach validation)', 
 
   it('answers mutated valid bodies with a 2xx or problem JSON, and refusals change nothing', { timeout: 60_000 + RUNS * 200 }, async () => {
     await fc.assert(
-      fc.asyncProperty(bodyOperation(), fc.array(mutation, { minLength: 1, maxLength: 4 }), pathValue, contentType, async (op, mutations, value, type) => {
-        const body = Buffer.from(JSON.stringify(mutate(exampleBody(op), mutations)));
-        await sendAndCheck({ method: op.method, target: fillPath(op.path, value), body, contentType: type, signed: true });
+      fc.asyncProperty(bodyOperation(), fc.array(mutation, { minLength: 1, maxLength: 4 }), pathValue, contentType, fc.boolean(), async (op, mutations, value, type, own) => {
+        const body = encodeBody(op, mutate(exampleBody(op), mutations));
+        await sendAndCheck({ method: op.method, target: fillPath(op.path, value), body, contentType: contentTypeFor(op, own, type), signed: true });
       }),
       params(),
     );
@@ -250,18 +292,23 @@ describe('fuzzing every route (signed properly, so requests reach validation)', 
     await fc.assert(
       fc.asyncProperty(operation(), pathValue, query, fc.boolean(), async (op, value, search, repeat) => {
         const target = `${fillPath(op.path, value)}${search ? `?${search}${repeat ? `&${search}` : ''}` : ''}`;
-        const body = op.hasBody ? Buffer.from(JSON.stringify(exampleBody(op))) : undefined;
-        await sendAndCheck({ method: op.method, target, body, contentType: 'application/json', signed: op.signed });
+        const body = op.hasBody ? encodeBody(op, exampleBody(op)) : undefined;
+        await sendAndCheck({ method: op.method, target, body, contentType: contentTypeFor(op, true, ''), signed: op.signed });
       }),
       params(),
     );
   });
 
   it('refuses a body over the limit with 413 ERR_TOO_LARGE, declared or streamed', async () => {
-    for (const op of operations.filter((o) => o.hasBody)) {
-      await sendAndCheck({ method: op.method, target: fillPath(op.path, undefined), body: Buffer.alloc(BODY_LIMIT + 1, 0x20), contentType: 'application/json', signed: true });
+    const before413 = statuses.get(413) ?? 0;
+    const bodyOperations = operations.filter((o) => o.hasBody);
+    for (const op of bodyOperations) {
+      const body = op.ndjson ? Buffer.from(`${JSON.stringify(exampleBody(op))}\n`.repeat(Math.ceil((NDJSON_BODY_LIMIT + 1) / 90))) : Buffer.alloc(BODY_LIMIT + 1, 0x20);
+      expect(body.length).toBeGreaterThan(op.ndjson ? NDJSON_BODY_LIMIT : BODY_LIMIT);
+      await sendAndCheck({ method: op.method, target: fillPath(op.path, undefined), body, contentType: contentTypeFor(op, true, ''), signed: true });
     }
-    expect(statuses.get(413)).toBeGreaterThanOrEqual(7);
+    expect((statuses.get(413) ?? 0) - before413).toBe(bodyOperations.length);
+    expect(bodyOperations.some((o) => o.ndjson)).toBe(true);
     const streamed = await rawExchange(
       `POST /v1/signals HTTP/1.1\r\nHost: x\r\nAuthorization: ${await signRequest(fuzzer.key, { method: 'POST', target: '/v1/signals', body: Buffer.alloc(BODY_LIMIT + 10, 0x20) }, { now: t.now })}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
       async (write) => {
@@ -269,6 +316,115 @@ describe('fuzzing every route (signed properly, so requests reach validation)', 
       },
     );
     expectProblem(streamed, 413, 'ERR_TOO_LARGE');
+  });
+});
+
+// ---- NDJSON job bodies -------------------------------------------------------------------------
+
+/** What a line of a job body must give: a query answered, an error line, or either (a mutation may leave it valid). */
+type Expected = 'matches' | 'error' | 'either';
+interface JobLine {
+  readonly kind: string;
+  readonly bytes: Buffer;
+  readonly expected: Expected;
+}
+
+const ndjsonFigures = { jobs: 0, lines: 0, errorLines: 0, refused: 0, codes: {} as Record<string, number> };
+const hex = (length: number) => fc.uint8Array({ minLength: length, maxLength: length }).map((bytes) => Buffer.from(bytes).toString('hex'));
+const line = (kind: string, expected: Expected) => (text: string | Buffer): JobLine => ({ kind, bytes: Buffer.isBuffer(text) ? text : Buffer.from(text), expected });
+/** No line break inside a line: it would make two lines. */
+const oneLine = (text: string) => text.replace(/[\r\n]/g, ' ');
+
+const jobLine: fc.Arbitrary<JobLine> = fc.oneof(
+  // Valid queries: md5 and sha256 of any bytes, PDQ of a real hash within its radius.
+  fc.tuple(fc.constantFrom('md5', 'sha256'), fc.boolean()).chain(([type, upper]) => hex(type === 'md5' ? 16 : 32).map((h) => line('valid', 'matches')(JSON.stringify({ type, hash: upper ? h.toUpperCase() : h, ref: 'ok' })))),
+  fc.integer({ min: 0, max: 31 }).map((maxDistance) => line('valid', 'matches')(JSON.stringify({ type: 'pdq', hash: HASH, maxDistance }))),
+  // Bad for certain.
+  fc.constantFrom('', ' ', '\t', '   \t ').map(line('blank', 'error')),
+  fc.tuple(fc.string({ maxLength: 30 }).map(oneLine), fc.constantFrom([0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82])).map(([text, bad]) =>
+    line('not UTF-8', 'error')(Buffer.concat([Buffer.from(`{"type":"md5","hash":"${text}`), Buffer.from(bad), Buffer.from('"}')])),
+  ),
+  fc.integer({ min: JOB_LINE_LIMIT + 1, max: 200_000 }).map((n) => line('over the line limit', 'error')(`{"type":"pdq","hash":"${HASH}","ref":"${'x'.repeat(n)}"}`)),
+  fc.constantFrom(
+    `{"type":"pdq","hash":"${HASH}","__proto__":{"maxDistance":256}}`,
+    `{"__proto__":{"type":"pdq","hash":"${HASH}"}}`,
+    `{"type":"pdq","hash":"${HASH}","constructor":{"prototype":{"admin":true}}}`,
+  ).map(line('__proto__ keys', 'error')),
+  fc.nat({ max: 40 }).map((cut) => line('truncated', 'error')(JSON.stringify({ type: 'pdq', hash: HASH }).slice(0, cut))),
+  fc.constantFrom('null', '[]', '42', '"pdq"', 'true', '{}', `[{"type":"pdq","hash":"${HASH}"}]`, '{"type":"pdq","hash":12}', '{"type":"pdq","hash":"00"}').map(line('wrong shape', 'error')),
+  // Could be anything.
+  fc.string({ maxLength: 200 }).map((text) => line('random text', 'either')(oneLine(text))),
+  fc.uint8Array({ maxLength: 200 }).map((bytes) => line('random bytes', 'either')(Buffer.from(bytes.filter((byte) => byte !== 0x0a)))),
+  fc.array(mutation, { minLength: 1, maxLength: 3 }).map((mutations) =>
+    line('mutated', 'either')(JSON.stringify(mutate({ type: 'pdq', hash: HASH, maxDistance: 31, ref: 'r1' }, mutations)) ?? 'null'),
+  ),
+);
+
+/** Polls a job of the fuzzer until it has ended. */
+async function jobEnded(id: string): Promise<{ status: string; total: number; done: number; errorLines: number }> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const job = await fuzzer.client.jobStatus(id);
+    if ((job.status !== 'queued' && job.status !== 'running') || Date.now() > deadline) return job;
+    await sleep(10);
+  }
+}
+
+describe('fuzzing batch job bodies (NDJSON)', () => {
+  it('turns every bad line into an error line of a job that still ends done; another media type is refused and keeps nothing', { timeout: 60_000 + RUNS * 400 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(jobLine, { minLength: 1, maxLength: 12 }),
+        fc.constantFrom('\n', '\r\n'),
+        fc.constantFrom(NDJSON, NDJSON, NDJSON, 'application/ndjson', 'application/json', 'text/plain', 'application/octet-stream'),
+        async (lines, ending, type) => {
+          const body = Buffer.concat(lines.flatMap((l) => [l.bytes, Buffer.from(ending)]));
+          const before = stateCounts();
+          const authorization = await signRequest(fuzzer.key, { method: 'POST', target: '/v1/jobs', body }, { now: t.now });
+          const response = await fetch(`${t.service.url}/v1/jobs`, { method: 'POST', headers: { authorization, 'content-type': type }, body });
+          const text = await response.text();
+          served++;
+          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          const where = `${type} ${JSON.stringify(lines.map((l) => l.kind))} → ${response.status} ${text.slice(0, 300)}`;
+          if (!/ndjson/.test(type)) {
+            expect(response.status, where).toBe(415);
+            expect(response.headers.get('content-type'), where).toMatch(/^application\/problem\+json/);
+            expect(JSON.parse(text), where).toMatchObject({ status: 415, code: 'ERR_UNSUPPORTED_MEDIA_TYPE' });
+            expect(stateCounts(), where).toEqual(before);
+            ndjsonFigures.refused++;
+            return;
+          }
+          expect(response.status, where).toBe(202);
+          const job = JobSchema.parse(JSON.parse(text));
+          expect(job.total, where).toBe(lines.length);
+          const ended = await jobEnded(job.id);
+          expect(ended, where).toMatchObject({ status: 'done', done: lines.length, total: lines.length });
+          let results = '';
+          for await (const chunk of await fuzzer.client.jobResults(job.id)) results += Buffer.from(chunk).toString('utf8');
+          const parsed = results
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => JobResultLineSchema.parse(JSON.parse(l)) as { line: number; matches?: unknown[]; error?: { code: string } });
+          expect(parsed.map((result) => result.line), where).toEqual(lines.map((_, i) => i + 1));
+          parsed.forEach((result, i) => {
+            const sent = lines[i]!;
+            const got = result.error ? 'error' : 'matches';
+            if (sent.expected !== 'either') expect({ line: i + 1, kind: sent.kind, got }, where).toEqual({ line: i + 1, kind: sent.kind, got: sent.expected });
+            if (result.error) {
+              expect(result.error.code, where).toMatch(/^ERR_[A-Z_]+$/);
+              ndjsonFigures.codes[result.error.code] = (ndjsonFigures.codes[result.error.code] ?? 0) + 1;
+              ndjsonFigures.errorLines++;
+            }
+          });
+          expect(ended.errorLines, where).toBe(parsed.filter((result) => result.error).length);
+          ndjsonFigures.jobs++;
+          ndjsonFigures.lines += lines.length;
+        },
+      ),
+      params(Math.max(10, Math.round(RUNS / 3))),
+    );
+    expect(ndjsonFigures.jobs).toBeGreaterThan(0);
+    expect(ndjsonFigures.refused).toBeGreaterThan(0);
   });
 });
 
