@@ -3,7 +3,8 @@
  * against one real server: the admin registers a member and its key; the member hashes a folder,
  * submits the hashes (labels from a flag) and a CSV (labels per line), matches an image file
  * (hashed locally: the server sees only a small match request) and a hash, runs a folder as a
- * batch job, syncs a mirror and matches offline with the same answer. Settings come from the
+ * batch job, syncs a mirror and matches offline with the same answer. Progress bars go to
+ * stderr while stdout stays parseable. Settings come from the
  * environment for some steps and from flags for others; every step runs with `--json` and its
  * output is parsed; a non-image in a folder fails only itself and sets exit code 1.
  */
@@ -68,10 +69,12 @@ describe('the member journey through the CLI', () => {
     expect(key.code).toBe(0);
     expect(jsonLines(key.stdout)[0]).toMatchObject({ kid: generated.kid, status: 'active' });
 
-    // 2. hash a folder: one NDJSON line per file in order; the non-image fails alone, exit 1.
+    // 2. hash a folder: one NDJSON line per file in order; the non-image fails alone, exit 1;
+    // the progress bar goes to stderr (forced: stderr is no terminal here), never stdout.
     const source = folder('source', { 'a-orig.jpg': FIXTURE('bridge-mods/aaa-orig.jpg'), 'b-notes.jpg': NOT_AN_IMAGE });
-    const hash = await runCli(['hash', 'source', '--json'], { cwd });
+    const hash = await runCli(['hash', 'source', '--json', '--progress'], { cwd });
     expect(hash.code).toBe(1);
+    expect(hash.stderr).toMatch(/hashing \[=+\] 2\/2 files/);
     const hashed = jsonLines(hash.stdout);
     expect(hashed.map((line) => line['file'])).toEqual([join('source', 'a-orig.jpg'), join('source', 'b-notes.jpg')]);
     expect(hashed[0]).toMatchObject({ pdq: ORIG_PDQ, pdqQuality: 100, md5: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown });
@@ -127,8 +130,10 @@ describe('the member journey through the CLI', () => {
       '4-wee.jpg': FIXTURE('misc-images/wee.jpg'),
     });
     const resultsPath = join(t.dir, 'results.ndjson');
-    const job = await runCli(['job', 'photos', '--out', resultsPath, '--json'], { cwd, env: acmeEnv });
+    const job = await runCli(['job', 'photos', '--out', resultsPath, '--json', '--progress'], { cwd, env: acmeEnv });
     expect(job.code).toBe(1);
+    expect(job.stderr).toMatch(/hashing \[=+\] 4\/4 files/);
+    expect(job.stderr).toMatch(/matching \[[-=]+\] \d\/3 lines/);
     expect(job.stderr).toMatch(/3-notes\.jpg: not hashed: ERR_[A-Z_]+/);
     expect(jsonLines(job.stdout)[0]).toMatchObject({ status: 'done', total: 3, done: 3, errorLines: 0, skipped: 1, results: { lines: 3, withMatches: 3, errors: 0 } });
     const results = jsonLines(readFileSync(resultsPath, 'utf8')) as { line: number; ref: string; matches: Match[] }[];
