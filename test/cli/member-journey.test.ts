@@ -102,14 +102,17 @@ describe('the member journey through the CLI', () => {
       { line: 3, type: 'md5', status: 'created' },
     ]);
 
-    // 4. match an image file: hashed here, so the server receives one small match request only.
+    // 4. match image files: hashed here, so the server receives one small match request only;
+    // the non-image among them is reported on its own line and makes the exit code 1.
     const image = join(source, 'a-orig.jpg');
+    const notes = join(source, 'b-notes.jpg');
     requests.length = 0;
-    const matchFile = await runCli(['match', image, '--json'], { cwd, env: acmeEnv });
-    expect(matchFile.code).toBe(0);
-    const [fileAnswer] = jsonLines(matchFile.stdout) as [{ query: { type: string; hash: string; file: string }; matches: Match[] }];
+    const matchFiles = await runCli(['match', image, notes, '--json'], { cwd, env: acmeEnv });
+    expect(matchFiles.code).toBe(1);
+    const [fileAnswer, notesAnswer] = jsonLines(matchFiles.stdout) as [{ query: { type: string; hash: string; file: string }; matches: Match[] }, { file: string; error: { code: string } }];
     expect(fileAnswer.query).toEqual({ type: 'pdq', hash: ORIG_PDQ, file: image });
     expect(fileAnswer.matches).toEqual([expect.objectContaining({ hash: ORIG_PDQ, distance: 0, labels: ['suicide'] })]);
+    expect(notesAnswer).toEqual({ file: notes, error: { code: (hashed[1]?.['error'] as { code: string }).code, message: expect.any(String) as unknown } });
     expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/match']);
     expect(requests[0]!.bytes).toBeGreaterThan(0);
     expect(requests[0]!.bytes).toBeLessThan(1024);
@@ -153,9 +156,9 @@ describe('the member journey through the CLI', () => {
     expect(sync.code).toBe(0);
     expect(jsonLines(sync.stdout)[0]).toMatchObject({ mirror, signals: 6 });
     requests.length = 0;
-    const offline = await runCli(['match', '--mirror', mirror, image, '--json'], { cwd });
-    expect(offline.code).toBe(0);
+    const offline = await runCli(['match', '--mirror', mirror, image, notes, '--json'], { cwd });
+    expect(offline.code).toBe(1);
     expect(requests).toEqual([]);
-    expect(jsonLines(offline.stdout)).toEqual(jsonLines(matchFile.stdout));
+    expect(jsonLines(offline.stdout)).toEqual(jsonLines(matchFiles.stdout));
   });
 });
