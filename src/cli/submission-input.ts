@@ -2,7 +2,8 @@
  * Reads what `signalbank submit` is given, line by line, into submission items: NDJSON from
  * `signalbank hash` (one item per hash type present in the line), NDJSON items
  * (`{type, hash, labels?, media?, quality?, ref?}`), or CSV `type,hash,labels[,quality]` (labels
- * separated by `;` or `|`, quality for pdq, an optional header row). Labels and media default to
+ * separated by `;` or `|`, or by commas inside a quoted cell as in `"suicide,graphic"`; quality
+ * for pdq, an optional header row). Labels and media default to
  * the command's flags. A line that cannot be read is reported with its line number and does not
  * stop the rest.
  */
@@ -58,8 +59,37 @@ function fromJson(line: number, value: Record<string, unknown>, defaults: InputD
   return records;
 }
 
+/**
+ * The cells of one CSV line (RFC 4180 quoting: a quoted cell may hold commas, `""` is a quote),
+ * trimmed; undefined when a quote is left open.
+ */
+export function splitCsvLine(text: string): string[] | undefined {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i]!;
+    if (quoted) {
+      if (char !== '"') cell += char;
+      else if (text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else quoted = false;
+    } else if (char === '"') quoted = true;
+    else if (char === ',') {
+      cells.push(cell.trim());
+      cell = '';
+    } else cell += char;
+  }
+  if (quoted) return undefined;
+  cells.push(cell.trim());
+  return cells;
+}
+
 function fromCsv(line: number, text: string, defaults: InputDefaults): InputRecord[] {
-  const [type = '', hash = '', labels = '', quality = ''] = text.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
+  const cells = splitCsvLine(text);
+  if (cells === undefined) return [{ line, error: { code: 'ERR_VALIDATION', message: 'the CSV line has a quote that is not closed' } }];
+  const [type = '', hash = '', labels = '', quality = ''] = cells;
   if (line === 1 && type.toLowerCase() === 'type' && hash.toLowerCase() === 'hash') return [];
   if (!type || !hash) return [{ line, error: { code: 'ERR_VALIDATION', message: 'expected CSV columns type,hash,labels[,quality]' } }];
   if (quality !== '' && !/^\d{1,3}$/.test(quality)) return [{ line, error: { code: 'ERR_VALIDATION', message: 'the quality column must be a whole number 0–100' } }];

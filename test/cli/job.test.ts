@@ -62,7 +62,7 @@ describe('signalbank job', () => {
     let status: Record<string, unknown> = {};
     for (let i = 0; i < 50 && status['status'] !== 'done'; i++) {
       const answer = await runCli(['job', 'status', created.id, '--json'], { env });
-      expect(answer.code).toBe(0);
+      expect({ code: answer.code, stderr: answer.stderr }).toEqual({ code: 0, stderr: '' });
       status = jsonLines(answer.stdout)[0]!;
     }
     expect(status).toMatchObject({ id: created.id, status: 'done', done: 2 });

@@ -20,7 +20,7 @@ const hashOf = (i: number): string => (0x5a5a5a5a ^ i).toString(16).padStart(8, 
 describe('signalbank serve', () => {
   it('initialises on first start, serves, and drains the request in flight on SIGTERM', async () => {
     const db = join(dir, 'data', 'bank.db');
-    const first = await startServeProcess(['--db', db, '--audience', 'serve-test']);
+    const first = await startServeProcess(['--db', db, '--audience', 'serve-test', '--json']);
     expect(first.logs.find((l) => l['msg'] === 'initialised a new database')).toBeDefined();
     const admin = new SignalbankClient({ baseUrl: first.url, audience: 'serve-test', key: await loadSigningKey('admin', join(dir, 'data', 'admin.private.jwk.json')) });
     const pair = await generateMemberKeyPair();

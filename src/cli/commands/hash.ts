@@ -3,9 +3,9 @@
  * prints one NDJSON line per file, in input order —
  * `{"file","pdq","pdqQuality","pdqDihedral"?,"blockhash","md5","sha256"}` with the requested
  * types, or `{"file","error":{"code","message"}}` for a file that failed, after which the run
- * goes on. Exit code 1 when any file failed. A progress bar goes to stderr when it is a terminal.
+ * goes on. Exit code 1 when any file failed. A progress bar goes to stderr when it is a terminal
+ * (or with `--progress`).
  */
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import { InputError, isSignalbankError } from '../../errors.js';
@@ -14,6 +14,7 @@ import { parseHashTypeList, resolveHashOptions, type ResolvedHashOptions } from 
 import type { ImageHashes } from '../../hashing/image-hasher.js';
 import { type InputFile, listInputFiles } from '../../hashing/input-files.js';
 import { createOutput, EXIT_FAILED, EXIT_OK, type Output } from '../output.js';
+import { progressBar, PROGRESS_OPTION } from '../progress-bar.js';
 
 interface HashCommandOptions {
   readonly types: string;
@@ -22,6 +23,7 @@ interface HashCommandOptions {
   readonly maxPixels?: string;
   readonly workers?: string;
   readonly json?: boolean;
+  readonly progress?: boolean;
 }
 
 export type HashRecord =
@@ -39,6 +41,7 @@ export function register(program: Command): void {
     .option('--max-pixels <n>', 'largest width×height decoded (default 100000000)')
     .option('--workers <n>', 'worker threads (default: one per core)')
     .option('--json', 'JSON output (hash results are always NDJSON)')
+    .option(...PROGRESS_OPTION)
     .action(async (paths: string[], options: HashCommandOptions) => {
       process.exitCode = await runHashCommand(paths, options);
     });
@@ -68,7 +71,7 @@ export async function runHashCommand(paths: readonly string[], options: HashComm
     return EXIT_OK;
   }
   const pool = new HashPool({ size: Math.min(workers ?? availableParallelism(), files.length) });
-  const progress = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format: 'hashing [{bar}] {value}/{total} files | {eta_formatted} left' }) : undefined;
+  const progress = progressBar('hashing [{bar}] {value}/{total} files | {eta_formatted} left', options.progress === true);
   progress?.start(files.length, 0);
   try {
     const failed = await hashInOrder(files, hashOptions, pool, output, () => progress?.increment());

@@ -6,9 +6,10 @@
  * one job (streamed), follows its progress, and downloads the result lines to `--out` (stdout
  * without it). `--no-wait` prints the job and returns at once. Subcommands: `job status <id>`,
  * `job results <id> --out`, `job cancel <id>`, `job list`. Exit code 0 only when every file was
- * hashed, every line was accepted and the job finished `done`.
+ * hashed, every line was accepted and the job finished `done`. Progress bars (hashing, then
+ * matching) go to stderr when it is a terminal, or with `--progress`.
  */
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -24,6 +25,7 @@ import { parseHashTypeList, resolveHashOptions } from '../../hashing/hash-option
 import { listInputFiles, type InputFile } from '../../hashing/input-files.js';
 import { connect, withClientOptions, type ClientFlags } from '../client-options.js';
 import { createOutput, EXIT_FAILED, EXIT_OK, type Output } from '../output.js';
+import { progressBar, PROGRESS_OPTION } from '../progress-bar.js';
 import { hashFilesInOrder } from './hash.js';
 
 interface JobFlags extends ClientFlags {
@@ -34,6 +36,7 @@ interface JobFlags extends ClientFlags {
   recursive?: boolean;
   workers?: string;
   wait: boolean;
+  progress?: boolean;
 }
 
 const POLL_MS = 1000;
@@ -144,13 +147,9 @@ async function* queriesFromImages(
   }
 }
 
-function progressBar(format: string): SingleBar | undefined {
-  return process.stderr.isTTY ? new SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, format }) : undefined;
-}
-
 /** Polls the job until it ends, showing done/total on a progress bar. */
-async function follow(client: SignalbankClient, created: JobStatus): Promise<JobStatus> {
-  const bar = progressBar('matching [{bar}] {value}/{total} lines | {rate} lines/s | {eta_formatted} left');
+async function follow(client: SignalbankClient, created: JobStatus, forceProgress: boolean): Promise<JobStatus> {
+  const bar = progressBar('matching [{bar}] {value}/{total} lines | {rate} lines/s | {eta_formatted} left', forceProgress);
   bar?.start(created.total, created.done, { rate: '-' });
   let job = created;
   try {
@@ -213,7 +212,7 @@ export async function runJobCommand(paths: readonly string[], flags: JobFlags): 
   const client = await connect(flags);
   const inputs = await sortInputs(paths, flags.recursive === true);
   const counts: Counts = { queries: 0, skipped: 0 };
-  const hashingBar = progressBar('hashing [{bar}] {value}/{total} files | {eta_formatted} left');
+  const hashingBar = progressBar('hashing [{bar}] {value}/{total} files | {eta_formatted} left', flags.progress === true);
   async function* queries(): AsyncGenerator<JobQueryInput | string> {
     for (const path of inputs.ndjson) yield* queriesFromNdjson(path, flags.type, maxDistance, counts, out);
     yield* queriesFromImages(inputs.images, flags.type, maxDistance, workers, counts, out, hashingBar);
@@ -225,7 +224,7 @@ export async function runJobCommand(paths: readonly string[], flags: JobFlags): 
     return counts.skipped > 0 || created.errorLines > 0 ? EXIT_FAILED : EXIT_OK;
   }
   out.note(`job ${created.id}: ${created.total} lines uploaded${created.errorLines > 0 ? `, ${created.errorLines} refused` : ''}`);
-  const job = await follow(client, created);
+  const job = await follow(client, created, flags.progress === true);
   if (job.status !== 'done') {
     out.record({ ...job, skipped: counts.skipped }, describeJob(job));
     return EXIT_FAILED;
@@ -252,6 +251,7 @@ export function register(program: Command): void {
     .option('-r, --recursive', 'descend into subdirectories')
     .option('--workers <n>', 'hashing threads (default: one per core)')
     .option('--no-wait', 'print the job and return once it is uploaded')
+    .option(...PROGRESS_OPTION)
     .action(async (paths: string[], flags: JobFlags) => {
       process.exitCode = await runJobCommand(paths, flags);
     });

@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .option('--db <path>', 'SQLite database file (SIGNALBANK_DB; default ./data/signalbank.db)')
     .option('--audience <aud>', 'the aud every signed request must carry (SIGNALBANK_AUDIENCE; default signalbank)')
     .option('--index <kind>', 'multi-index or linear-scan (SIGNALBANK_INDEX; default multi-index)')
+    .option('--json', 'JSON output (the logs are always JSON lines)')
     .action(async (flags: ServeFlags) => {
       const config = loadConfig(process.env, {
         port: flags.port,

@@ -5,13 +5,13 @@
  * run again. A progress bar goes to stderr when it is a terminal (or with `--progress`); the
  * summary (applied, upserts, deletes, cursor, elapsed) goes to stdout.
  */
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { InputError } from '../../errors.js';
 import { MirrorDb } from '../../client/mirror/mirror-db.js';
 import { SYNC_PAGE_SIZE, syncMirror, type SyncProgress } from '../../client/mirror/sync-mirror.js';
 import { connect, withClientOptions, type ClientFlags } from '../client-options.js';
 import { createOutput } from '../output.js';
+import { progressBar, PROGRESS_OPTION } from '../progress-bar.js';
 
 interface Flags extends ClientFlags {
   mirror: string;
@@ -23,7 +23,7 @@ export function register(program: Command): void {
   withClientOptions(program.command('sync').description('create or update a local mirror of the bank from the change feed'))
     .requiredOption('--mirror <file>', 'the mirror (SQLite file; created when missing)')
     .option('--page-size <n>', `changes per request (1–10000, default ${SYNC_PAGE_SIZE})`)
-    .option('--progress', 'show a progress bar on stderr even when it is not a terminal')
+    .option(...PROGRESS_OPTION)
     .action(async (flags: Flags) => {
       const pageSize = flags.pageSize === undefined ? SYNC_PAGE_SIZE : Number(flags.pageSize);
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
@@ -32,10 +32,7 @@ export function register(program: Command): void {
       const client = await connect(flags);
       const out = createOutput(flags.json ?? false);
       const mirror = MirrorDb.open(flags.mirror, { create: true });
-      const bar =
-        flags.progress || process.stderr.isTTY
-          ? new SingleBar({ stream: process.stderr, clearOnComplete: true, hideCursor: true, noTTYOutput: true, notTTYSchedule: 1000, format: 'syncing [{bar}] {value}/{total} changes | {eta_formatted} left' })
-          : undefined;
+      const bar = progressBar('syncing [{bar}] {value}/{total} changes | {eta_formatted} left', flags.progress === true);
       let started = false;
       const onPage = bar
         ? ({ from, cursor, lastSeq }: SyncProgress) => {
