@@ -9,9 +9,9 @@
  * Cancelling appends `job.cancel` in the same transaction. Removal (a refused upload, the
  * retention sweep) deletes in bounded steps so that no single transaction blocks for long.
  */
-import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
+import { newPublicId } from '../store/public-id.js';
 import { SqliteAuditLog } from '../store/sqlite/sqlite-audit.js';
 import type { AuditOrigin } from '../store/store.js';
 
@@ -150,7 +150,7 @@ export class SqliteJobStore {
 
   /** Starts a job whose body is about to be read: invisible and never run until `commitReceived`. */
   beginReceiving(memberId: string, limit: number): { rowId: number; id: string } {
-    const id = randomBytes(15).toString('base64url');
+    const id = newPublicId();
     const rowId = Number(this.q.insertJob.run(id, memberId, limit, this.now()).lastInsertRowid);
     return { rowId, id };
   }

@@ -5,7 +5,7 @@
  * change; the change also appends its audit entry and, when the member-facing signal changed, a
  * row of the change feed.
  */
-import { randomBytes } from 'node:crypto';
+import { newPublicId } from '../public-id.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { unionLabels } from '../../signals/labels.js';
 import { signalStatus, type SignalStatus } from '../../signals/signal-status.js';
@@ -100,8 +100,6 @@ function sameAggregates(row: SignalRow, next: Aggregates): boolean {
     row.status === next.status
   );
 }
-
-const newPublicId = (): string => randomBytes(15).toString('base64url');
 
 /**
  * One page of the index load at start (after row id, type, page size), in row-id order. The unary
