@@ -223,8 +223,11 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   try {
     const signStarted = performance.now();
+    // The signers' streams must differ from the one that generated the stored hashes (SEED):
+    // with the same seed, "random" submits and misses replayed stored hashes, so a load member
+    // could submit a signal and then be refused (409) an opinion on it.
     const requests = await presignRequests(
-      { seed: SEED, count: PRESIGNED, members: bank.loadMembers, opinionIds: bank.opinionIds, storedHashes: bank.storedHashes, mix: { match: 0.8, submit: 0.15, opinion: 0.05 }, submitBatch: 10 },
+      { seed: SEED + 1_000, count: PRESIGNED, members: bank.loadMembers, opinionIds: bank.opinionIds, storedHashes: bank.storedHashes, mix: { match: 0.8, submit: 0.15, opinion: 0.05 }, submitBatch: 10 },
       2,
     );
     console.log(`signed ${requests.length} requests in ${((performance.now() - signStarted) / 1000).toFixed(0)} s`);
