@@ -9,12 +9,9 @@
 //       matched by the service's runner, and every result line downloaded — end to end;
 //    3. the same single-match loop while the job is matching, to compare p99 with idle.
 //  Table on stdout, JSON in bench/results/job.json. Run under flock /tmp/signalbank-bench.lock.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.js';
 import { initialiseBank } from '../src/bank/initialise-bank.js';
 import { SignalbankClient, type JobStatus } from '../src/client/signalbank-client.js';
@@ -23,7 +20,9 @@ import { bytesToHex } from '../src/signals/hex.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { SubmissionInput } from '../src/store/store.js';
 import { median, percentile, printTable, writeResult } from './lib/bench-report.js';
+import { rssOf } from './lib/process-memory.js';
 import { queryMix } from './lib/query-mix.js';
+import { startServeChild } from './lib/serve-child.js';
 import type { SeededRandom } from './lib/seeded-random.js';
 import { uniformHash, uniformHashes } from './lib/uniform-hashes.js';
 
@@ -35,7 +34,6 @@ const IDLE_SAMPLES = Number(process.env['JOB_IDLE_SAMPLES'] ?? 1500);
 const LOOKUP_GAP_MS = 5;
 /** Search-thread niceness settings compared (the first is the service default). */
 const NICENESS = (process.env['JOB_NICENESS'] ?? '10,0').split(',').map(Number);
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,29 +58,6 @@ async function buildBank(dbPath: string): Promise<{ key: SigningKey; setupSecond
   const planted = Array.from({ length: 256 }, (_, i) => bytesToHex(set.hashes, ((i * 7919) % SIGNALS) * 32, 32));
   const signing = await signingKeyFromJwk('bench', { ...pair.privateJwk, kid: key.kid });
   return { key: signing, setupSeconds: (performance.now() - started) / 1000, planted };
-}
-
-async function serve(dbPath: string, niceness: number): Promise<{ url: string; child: ChildProcess; indexLoadMs: number }> {
-  const child = spawn(process.execPath, [...(process.env['JOB_SERVER_NODE_ARGS']?.split(' ') ?? []), '--import', 'tsx', `${ROOT}src/cli/main.ts`, 'serve', '--db', dbPath, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, SIGNALBANK_LOG_LEVEL: 'info', SIGNALBANK_RATE_LIMIT_PER_SECOND: '0', SIGNALBANK_SEARCH_NICENESS: String(niceness) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let indexLoadMs = 0;
-  for await (const line of createInterface({ input: child.stdout })) {
-    const record = JSON.parse(line) as { msg?: string; url?: string; ms?: number };
-    if (record.msg === 'index loaded') indexLoadMs = record.ms ?? 0;
-    if (record.msg === 'listening' && record.url) {
-      child.stdout.resume();
-      return { url: record.url, child, indexLoadMs };
-    }
-  }
-  throw new Error('the service stopped before it listened');
-}
-
-function rssOf(pid: number): number {
-  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kib ?? 0) * 1024;
 }
 
 /** Sequential signed GET /v1/match of planted hashes until `until()` (or `count` samples); latencies in ms. */
@@ -200,12 +175,17 @@ async function main(): Promise<void> {
     const latency: Record<string, string | number>[] = [];
     let allRounds: (Round & { niceness: number })[] = [];
     for (const niceness of NICENESS) {
-      const { url, child, indexLoadMs } = await serve(dbPath, niceness);
+      const server = await startServeChild(dbPath, {
+        logFile: join(dir, `serve-niceness-${niceness}.log`),
+        env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '0', SIGNALBANK_SEARCH_NICENESS: String(niceness) },
+        nodeArgs: process.env['JOB_SERVER_NODE_ARGS']?.split(' ') ?? [],
+      });
+      const indexLoadMs = server.indexLoadMs;
       try {
-        const client = new SignalbankClient({ baseUrl: url, key: bank.key });
+        const client = new SignalbankClient({ baseUrl: server.url, key: bank.key });
         const rounds: Round[] = [];
         for (let r = 0; r < ROUNDS; r++) {
-          rounds.push(await round(client, bank.planted, child.pid!, dbPath));
+          rounds.push(await round(client, bank.planted, server.pid, dbPath));
           const last = rounds.at(-1)!;
           process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${last.totalSeconds.toFixed(1)} s (match ${last.matchSeconds.toFixed(1)} s), p99 ${last.p99Ratio.toFixed(2)}×, WAL ${(last.walBytes / 2 ** 20).toFixed(0)} MiB\n`);
         }
@@ -244,8 +224,7 @@ async function main(): Promise<void> {
           'p99 ratio': `${summary.p99Ratio.toFixed(2)}× (target ≤ 2×)`,
         });
       } finally {
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
+        await server.stop();
       }
     }
     printTable(`job of ${QUERIES} PDQ queries against ${SIGNALS} signals, end to end over HTTP (medians of ${ROUNDS} per setting)`, table);
