@@ -124,8 +124,11 @@ export class SqliteSignals {
       byPublicId: db.prepare<[string], SignalRow>('SELECT * FROM signals WHERE public_id = ?'),
       byRowId: db.prepare<[number], SignalRow>('SELECT * FROM signals WHERE id = ?'),
       byRowIds: db.prepare<[string], SignalRow>('SELECT * FROM signals WHERE id IN (SELECT value FROM json_each(?))'),
+      // A new (type, hash) is inserted in one step; an existing one leaves the row untouched
+      // (no change) and is then read — one index search per item instead of two.
       insertSignal: db.prepare(`INSERT INTO signals (public_id, type, hash, media, status, labels, submitters,
-        confirms, false_positives, dispute_labels, first_seen, updated_at) VALUES (?, ?, ?, ?, 'active', ?, 1, 0, 0, 0, ?, ?)`),
+        confirms, false_positives, dispute_labels, first_seen, updated_at) VALUES (?, ?, ?, ?, 'active', ?, 1, 0, 0, 0, ?, ?)
+        ON CONFLICT (type, hash) DO NOTHING`),
       updateAggregates: db.prepare(`UPDATE signals SET media = ?, labels = ?, submitters = ?, confirms = ?,
         false_positives = ?, dispute_labels = ?, status = ?, updated_at = ? WHERE id = ?`),
       submission: db.prepare<[number, string], SubmissionRow>(
@@ -175,14 +178,29 @@ export class SqliteSignals {
     const labels = JSON.stringify(item.labels);
     const quality = item.quality ?? null;
     const ref = item.ref ?? null;
-    const existing = this.q.byTypeHash.get(item.type, hashBlob);
+    const publicId = newPublicId();
+    const inserted = this.q.insertSignal.run(publicId, item.type, hashBlob, item.media, labels, at, at);
+    const existing = inserted.changes === 0 ? this.q.byTypeHash.get(item.type, hashBlob) : undefined;
     let status: SubmitStatus;
     let signal: SignalRecord;
     if (!existing) {
-      const rowId = Number(this.q.insertSignal.run(newPublicId(), item.type, hashBlob, item.media, labels, at, at).lastInsertRowid);
+      const rowId = Number(inserted.lastInsertRowid);
       this.q.insertSubmission.run(rowId, memberId, labels, item.media, quality, ref, at, at);
       status = 'created';
-      signal = toRecord(this.q.byRowId.get(rowId)!);
+      // The row just written, as `toRecord` would read it back.
+      signal = {
+        rowId,
+        id: publicId,
+        type: item.type,
+        hash: hashBlob.toString('hex'),
+        media: item.media,
+        labels: JSON.parse(labels) as string[],
+        submitters: 1,
+        opinions: { confirm: 0, falsePositive: 0, disputeLabels: 0 },
+        status: 'active',
+        firstSeen: at,
+        updatedAt: at,
+      };
       if (this.appendChanges) this.q.insertChange.run(rowId, 'upsert', at, JSON.stringify(feedSignal(signal)));
     } else {
       const own = this.q.submission.get(existing.id, memberId);
