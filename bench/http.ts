@@ -12,9 +12,11 @@
 //     service's own functions in this process over the same database (see bench/lib/match-stages.ts).
 //  4. `--load-10m`: index load time and RSS for 10,000,000 signals (several GB of disk, minutes).
 //     `--load-only` skips 2 and 3; `--cpu-prof` runs each load against its own server under
-//     `node --cpu-prof` and prints its main thread's self time by stage.
+//     `node --cpu-prof` and prints its main thread's self time by stage. Every run also reports
+//     the CPU time per request of the server (all threads, /proc) and of the load generator.
+//     `HTTP_ONLY=<part of a name>` runs only the matching scenarios.
 // Table on stdout, JSON in bench/results/http.json (http-cpu-prof.json with --cpu-prof,
-// http-load.json with --load-only). Run under `flock /tmp/signalbank-bench.lock`.
+// http-load.json with --load-only, http-partial.json with HTTP_ONLY). Run under `flock /tmp/signalbank-bench.lock`.
 import autocannon, { type AutocannonRequest } from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ import { profileMatchStages, type StageProfile } from './lib/match-stages.js';
 import { summariseCpuProfile, type CpuSummary } from './lib/cpu-profile-summary.js';
 import { queryMix } from './lib/query-mix.js';
 import { SeededRandom } from './lib/seeded-random.js';
+import { cpuSecondsOf } from './lib/process-memory.js';
 import { memoryOf, startServeChild, type ServeChild } from './lib/serve-child.js';
 import { uniformHash } from './lib/uniform-hashes.js';
 
@@ -43,6 +46,8 @@ const LOAD_10M = process.argv.includes('--load-10m');
 const CPU_PROF = process.argv.includes('--cpu-prof');
 /** Only the index load figures (no load runs). */
 const LOAD_ONLY = process.argv.includes('--load-only');
+/** `HTTP_ONLY=GET` (or any part of a scenario's name): only the scenarios whose name holds it. */
+const ONLY = process.env['HTTP_ONLY'];
 /** The service as configured for the benchmark: no per-member rate limit (it would answer 429). */
 const SERVICE_ENV = { SIGNALBANK_RATE_LIMIT_PER_SECOND: '0' };
 const MIB = 2 ** 20;
@@ -80,6 +85,9 @@ interface RunFigures {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly failed: number;
+  /** CPU time per request of the server process (all its threads) and of this load generator. */
+  readonly serverCpuMsPerRequest: number;
+  readonly loadGeneratorCpuMsPerRequest: number;
 }
 
 const tmpIn = (parent: string, prefix: string): string => mkdtempSync(join(parent, prefix));
@@ -103,7 +111,7 @@ async function presign(scenario: Scenario, first: number, count: number): Promis
 let nextRequestIndex = 0;
 
 /** Sends `amount` pre-signed requests over `connections` connections; throws on any failure. */
-async function loadRun(url: string, scenario: Scenario, amount: number): Promise<RunFigures> {
+async function loadRun(server: { url: string; pid: number }, scenario: Scenario, amount: number): Promise<RunFigures> {
   const first = nextRequestIndex;
   // Every connection builds one request ahead of what it sends.
   const pool = await presign(scenario, first, amount + 2 * scenario.connections);
@@ -112,8 +120,10 @@ async function loadRun(url: string, scenario: Scenario, amount: number): Promise
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
   const started = performance.now();
+  const serverCpuBefore = cpuSecondsOf(server.pid);
+  const ownCpuBefore = process.cpuUsage();
   const instance = autocannon({
-    url,
+    url: server.url,
     connections: scenario.connections,
     amount,
     timeout: 60,
@@ -133,6 +143,8 @@ async function loadRun(url: string, scenario: Scenario, amount: number): Promise
   });
   const result = await instance;
   const seconds = (performance.now() - started) / 1000;
+  const serverCpuSeconds = cpuSecondsOf(server.pid) - serverCpuBefore;
+  const ownCpu = process.cpuUsage(ownCpuBefore);
   const ok = latencies.length;
   const failed = result.errors + result.timeouts + result.non2xx;
   if (failed > 0 || ok !== amount) {
@@ -147,6 +159,8 @@ async function loadRun(url: string, scenario: Scenario, amount: number): Promise
     p99Ms: percentile(latencies, 99),
     maxMs: Math.max(...latencies),
     failed,
+    serverCpuMsPerRequest: (serverCpuSeconds * 1000) / ok,
+    loadGeneratorCpuMsPerRequest: (ownCpu.user + ownCpu.system) / 1000 / ok,
   };
 }
 
@@ -223,17 +237,20 @@ interface ScenarioFigures {
   readonly unitsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  readonly serverCpuMsPerRequest: number;
+  readonly loadGeneratorCpuMsPerRequest: number;
+  readonly warmupSeconds: number;
   readonly runs: RunFigures[];
 }
 
-async function measureScenario(url: string, scenario: Scenario): Promise<ScenarioFigures> {
-  const warmup = await loadRun(url, scenario, scenario.warmupRequests);
+async function measureScenario(server: { url: string; pid: number }, scenario: Scenario): Promise<ScenarioFigures> {
+  const warmup = await loadRun(server, scenario, scenario.warmupRequests);
   const amount = Math.max(scenario.connections * 2, Math.round(warmup.requestsPerSecond * RUN_SECONDS));
   const runs: RunFigures[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    runs.push(await loadRun(url, scenario, amount));
+    runs.push(await loadRun(server, scenario, amount));
     const last = runs[runs.length - 1]!;
-    process.stderr.write(`  ${scenario.name}: run ${round + 1}/${ROUNDS}: ${Math.round(last.requestsPerSecond)} req/s, p99 ${last.p99Ms.toFixed(1)} ms\n`);
+    process.stderr.write(`  ${scenario.name}: run ${round + 1}/${ROUNDS}: ${Math.round(last.requestsPerSecond)} req/s, p99 ${last.p99Ms.toFixed(1)} ms, CPU per request: server ${last.serverCpuMsPerRequest.toFixed(2)} ms, load generator ${last.loadGeneratorCpuMsPerRequest.toFixed(2)} ms\n`);
   }
   return {
     name: scenario.name,
@@ -245,6 +262,9 @@ async function measureScenario(url: string, scenario: Scenario): Promise<Scenari
     unitsPerSecond: median(runs.map((r) => r.unitsPerSecond)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
+    serverCpuMsPerRequest: median(runs.map((r) => r.serverCpuMsPerRequest)),
+    loadGeneratorCpuMsPerRequest: median(runs.map((r) => r.loadGeneratorCpuMsPerRequest)),
+    warmupSeconds: warmup.seconds,
     runs,
   };
 }
@@ -330,16 +350,18 @@ async function main(): Promise<void> {
       const queries = queryHexes(set, 20_000);
       const figures: ScenarioFigures[] = [];
       const cpuProfiles: Record<string, CpuSummary> = {};
-      for (const scenario of scenarios(bank, queries)) {
+      for (const scenario of scenarios(bank, queries).filter((s) => ONLY === undefined || s.name.includes(ONLY))) {
         // With --cpu-prof every scenario gets its own server, so that its profile holds that load only.
         const profileDir = CPU_PROF ? tmpIn(dir, 'cpu-') : undefined;
         service ??= await startServeChild(bank.dbPath, { logFile: join(dir, 'serve-load.log'), env: SERVICE_ENV, ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }) });
-        figures.push(await measureScenario(service.url, scenario));
+        figures.push(await measureScenario(service, scenario));
         result['serverRssAfterLoadMiB'] = memoryOf(service.pid).rssBytes / MIB;
         if (profileDir) {
           await service.stop();
           service = undefined;
-          cpuProfiles[scenario.name] = summariseCpuProfile(profileDir);
+          // The load's own samples: warm-up and runs, not the start and index load before them.
+          const loaded = figures[figures.length - 1]!;
+          cpuProfiles[scenario.name] = summariseCpuProfile(profileDir, 15, 1000 * (loaded.warmupSeconds + loaded.runs.reduce((sum, run) => sum + run.seconds, 0)));
         }
       }
       await service?.stop();
@@ -352,13 +374,15 @@ async function main(): Promise<void> {
         'units/s': `${Math.round(f.unitsPerSecond)} ${f.unit}`,
         'p50 ms': f.p50Ms,
         'p99 ms': f.p99Ms,
+        'server CPU ms/req': f.serverCpuMsPerRequest.toFixed(2),
+        'client CPU ms/req': f.loadGeneratorCpuMsPerRequest.toFixed(2),
         target: TARGETS[f.name] ?? '',
       })));
 
       if (CPU_PROF) {
         result['cpuProfiles'] = cpuProfiles;
         for (const [name, summary] of Object.entries(cpuProfiles)) {
-          printTable(`server main thread, ${name}: self time by stage (whole server life: start, warm-up and ${ROUNDS} runs; ${(summary.totalMs / 1000).toFixed(1)} s)`, summary.categories.map((c) => ({ stage: c.category, s: (c.ms / 1000).toFixed(2), share: `${(c.share * 100).toFixed(1)} %` })));
+          printTable(`server main thread, ${name}: self time by stage (the load only: warm-up and ${ROUNDS} runs; ${(summary.totalMs / 1000).toFixed(1)} s)`, summary.categories.map((c) => ({ stage: c.category, s: (c.ms / 1000).toFixed(2), share: `${(c.share * 100).toFixed(1)} %` })));
           printTable('  functions with the most self time', summary.functions.map((f) => ({ function: f.fn.slice(0, 90), stage: f.category, share: `${(f.share * 100).toFixed(1)} %` })));
         }
       }
@@ -377,7 +401,7 @@ async function main(): Promise<void> {
     }
 
     // Written now and again after the 10 M load, so that a failure there keeps these figures.
-    const resultName = CPU_PROF ? 'http-cpu-prof' : LOAD_ONLY ? 'http-load' : 'http';
+    const resultName = CPU_PROF ? 'http-cpu-prof' : LOAD_ONLY ? 'http-load' : ONLY !== undefined ? 'http-partial' : 'http';
     writeResult(resultName, { ...result, loadAverageAfter: loadavg() });
 
     if (LOAD_10M) {

@@ -52,15 +52,26 @@ function categoryOf(fn: string, url: string): string {
   return url === '' ? 'native / builtins' : 'other';
 }
 
-/** Summarises the main thread's `.cpuprofile` in `dir` (CPU.<date>.<time>.<pid>.<thread 0>.<seq>.cpuprofile). */
-export function summariseCpuProfile(dir: string, top = 15): CpuSummary {
+/**
+ * Summarises the main thread's `.cpuprofile` in `dir` (CPU.<date>.<time>.<pid>.<thread 0>.<seq>.cpuprofile).
+ * `lastMs`: only the samples of the profile's final `lastMs` milliseconds (the load, without the start).
+ */
+export function summariseCpuProfile(dir: string, top = 15, lastMs = Infinity): CpuSummary {
   const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile') && name.split('.')[4] === '0');
   if (file === undefined) throw new Error(`no main-thread .cpuprofile in ${dir}`);
   const main = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const byId = new Map(main.nodes.map((node) => [node.id, node]));
   const selfMs = new Map<number, number>();
-  main.samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (main.timeDeltas[i] ?? 0) / 1000));
-  const totalMs = (main.endTime - main.startTime) / 1000;
+  const from = main.endTime - lastMs * 1000;
+  let at = main.startTime;
+  let totalMs = 0;
+  main.samples.forEach((id, i) => {
+    const ms = (main.timeDeltas[i] ?? 0) / 1000;
+    at += ms * 1000;
+    if (at < from) return;
+    selfMs.set(id, (selfMs.get(id) ?? 0) + ms);
+    totalMs += ms;
+  });
   const categories = new Map<string, number>();
   const functions = new Map<string, { category: string; ms: number }>();
   for (const [id, ms] of selfMs) {
