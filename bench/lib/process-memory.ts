@@ -1,15 +1,38 @@
-/** Resident memory of a process (Linux /proc): now (VmRSS) and its peak (VmHWM); zeros once the process is gone. */
+/**
+ * Resident memory of a process, read from Linux /proc/PID/status (the benchmarks' one /proc
+ * reader): the total (VmRSS), its peak (VmHWM), and the total's three parts. RssAnon is the
+ * process's own memory (JavaScript heap, native allocations, the index's WebAssembly memory);
+ * RssFile is pages of mapped files (the node binary, shared libraries, any mmap of the database)
+ * and RssShmem shared memory: those two are the page cache's, which the kernel may drop and
+ * fault back at will, so they move with what other processes do, not with what this one keeps.
+ * All zeros once the process is gone.
+ */
 import { readFileSync } from 'node:fs';
 
-export function memoryOf(pid: number): { rssBytes: number; peakRssBytes: number } {
+export interface ProcessMemory {
+  /** VmRSS: all resident pages = anonBytes + fileBytes + shmemBytes. */
+  readonly rssBytes: number;
+  /** VmHWM: the largest VmRSS so far. */
+  readonly peakRssBytes: number;
+  /** RssAnon: resident anonymous pages, the memory the process allocated itself. */
+  readonly anonBytes: number;
+  /** RssFile: resident pages of mapped files. */
+  readonly fileBytes: number;
+  /** RssShmem: resident shared memory (System V, shared anonymous, tmpfs mappings). */
+  readonly shmemBytes: number;
+}
+
+const GONE: ProcessMemory = { rssBytes: 0, peakRssBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0 };
+
+export function memoryOf(pid: number): ProcessMemory {
   let status = '';
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return { rssBytes: 0, peakRssBytes: 0 };
+    return GONE;
   }
   const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
+  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM'), anonBytes: kib('RssAnon'), fileBytes: kib('RssFile'), shmemBytes: kib('RssShmem') };
 }
 
 export function rssOf(pid: number): number {
