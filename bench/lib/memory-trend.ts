@@ -20,7 +20,7 @@ export interface TrendGrowth {
   /** The fitted line's value at the window's start and end, in bytes. */
   readonly fromBytes: number;
   readonly toBytes: number;
-  /** toBytes / fromBytes - 1. */
+  /** toBytes / fromBytes - 1 (0 when both are 0). */
   readonly growth: number;
   readonly samples: number;
 }
@@ -40,5 +40,7 @@ export function trendGrowth(samples: readonly MemorySample[], from: number, to: 
   const slope = variance === 0 ? 0 : covariance / variance;
   const fromBytes = meanBytes + slope * (from - meanT);
   const toBytes = meanBytes + slope * (to - meanT);
-  return { fromBytes, toBytes, growth: toBytes / fromBytes - 1, samples: window.length };
+  // A part that stays empty (no shared memory, say) has not grown.
+  const growth = fromBytes === 0 && toBytes === 0 ? 0 : toBytes / fromBytes - 1;
+  return { fromBytes, toBytes, growth, samples: window.length };
 }

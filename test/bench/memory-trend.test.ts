@@ -43,6 +43,10 @@ describe('trendGrowth', () => {
     expect(Math.max(...values.slice(30)) / values[30]! - 1).toBeGreaterThan(0.2);
   });
 
+  it('is zero for a part that stays empty', () => {
+    expect(trendGrowth(series([0, 0, 0]), 0, 2, anon).growth).toBe(0);
+  });
+
   it('needs two samples in the window', () => {
     expect(() => trendGrowth(series([400, 410]), 5, 10, anon)).toThrow(/two samples/);
   });
