@@ -1,9 +1,10 @@
 /**
- * A process's memory sampled through a run, and its growth over a window judged by the trend of
- * every sample in it rather than by two single samples. A server under load holds a garbage-
- * collected heap that the collector grows and shrinks in steps of tens of MiB as the request rate
- * changes, so one sample (at half time, say) can sit at the top or the bottom of a step; a leak is
- * a rise that persists across the window, which a least-squares line through all of it shows.
+ * A process's memory sampled through a run, and two measures of its growth that do not rest on a
+ * single sample. A server under load frees memory in steps of tens of MiB (superseded index
+ * tables, garbage collections), so its memory is a sawtooth and one sample (at half time, say) can
+ * sit at a tooth's top or bottom. `peakGrowth` compares the highest sample of a later window with
+ * the highest of an earlier one (tooth tops with tooth tops); `trendGrowth` fits a least-squares
+ * line through every sample of a window. A leak raises both.
  */
 import { memoryOf, type ProcessMemory } from './process-memory.js';
 
@@ -25,6 +26,27 @@ export interface TrendGrowth {
   readonly samples: number;
 }
 
+const ratio = (to: number, from: number): number => (from === 0 && to === 0 ? 0 : to / from - 1);
+
+export interface PeakGrowth {
+  /** The highest sample in [from, middle) and in [middle, to], in bytes. */
+  readonly earlierPeakBytes: number;
+  readonly laterPeakBytes: number;
+  /** laterPeakBytes / earlierPeakBytes - 1 (0 when both are 0). */
+  readonly growth: number;
+}
+
+/** The highest sample in [middle, to] against the highest in [from, middle). */
+export function peakGrowth(samples: readonly MemorySample[], from: number, middle: number, to: number, bytesOf: (sample: MemorySample) => number): PeakGrowth {
+  const peakOf = (window: readonly MemorySample[]): number => {
+    if (window.length === 0) throw new Error(`no memory sample between ${from} s and ${to} s`);
+    return Math.max(...window.map(bytesOf));
+  };
+  const earlierPeakBytes = peakOf(samples.filter((sample) => sample.t >= from && sample.t < middle));
+  const laterPeakBytes = peakOf(samples.filter((sample) => sample.t >= middle && sample.t <= to));
+  return { earlierPeakBytes, laterPeakBytes, growth: ratio(laterPeakBytes, earlierPeakBytes) };
+}
+
 /** Growth over [from, to] of the least-squares line through the samples taken within it. */
 export function trendGrowth(samples: readonly MemorySample[], from: number, to: number, bytesOf: (sample: MemorySample) => number): TrendGrowth {
   const window = samples.filter((sample) => sample.t >= from && sample.t <= to);
@@ -41,6 +63,5 @@ export function trendGrowth(samples: readonly MemorySample[], from: number, to: 
   const fromBytes = meanBytes + slope * (from - meanT);
   const toBytes = meanBytes + slope * (to - meanT);
   // A part that stays empty (no shared memory, say) has not grown.
-  const growth = fromBytes === 0 && toBytes === 0 ? 0 : toBytes / fromBytes - 1;
-  return { fromBytes, toBytes, growth, samples: window.length };
+  return { fromBytes, toBytes, growth: ratio(toBytes, fromBytes), samples: window.length };
 }

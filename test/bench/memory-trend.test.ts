@@ -1,9 +1,9 @@
 /**
- * The stress run's memory measure (bench/lib): the /proc reader's parts add up to the total, and
- * the trend over a window follows a persistent rise but not a single sample at a step's bottom.
+ * The stress run's memory measures (bench/lib): the /proc reader's parts add up to the total, the
+ * trend and the peaks over a window follow a persistent rise but not a sawtooth's phase.
  */
 import { describe, expect, it } from 'vitest';
-import { trendGrowth, type MemorySample } from '../../bench/lib/memory-trend.js';
+import { peakGrowth, trendGrowth, type MemorySample } from '../../bench/lib/memory-trend.js';
 import { memoryOf } from '../../bench/lib/process-memory.js';
 
 const MIB = 2 ** 20;
@@ -49,5 +49,28 @@ describe('trendGrowth', () => {
 
   it('needs two samples in the window', () => {
     expect(() => trendGrowth(series([400, 410]), 5, 10, anon)).toThrow(/two samples/);
+  });
+});
+
+describe('peakGrowth', () => {
+  const anon = (sample: MemorySample) => sample.anonBytes;
+
+  it('compares the tooth tops of a sawtooth, not the sample at half time', () => {
+    // Rises 10 MiB a second for 6 s, then drops back: the same teeth throughout, no growth.
+    const values = Array.from({ length: 61 }, (_, t) => 350 + 10 * (t % 7));
+    const growth = peakGrowth(series(values), 5, 30, 60, anon);
+    expect(growth.earlierPeakBytes / MIB).toBe(410);
+    expect(growth.laterPeakBytes / MIB).toBe(410);
+    expect(growth.growth).toBe(0);
+  });
+
+  it('sees a leak that lifts the later teeth', () => {
+    const values = Array.from({ length: 61 }, (_, t) => 350 + 10 * (t % 7) + 2 * t);
+    expect(peakGrowth(series(values), 5, 30, 60, anon).growth).toBeGreaterThan(0.1);
+  });
+
+  it('leaves out the samples before the window', () => {
+    const values = [900, ...Array.from({ length: 60 }, () => 400)];
+    expect(peakGrowth(series(values), 5, 30, 60, anon).growth).toBe(0);
   });
 });
