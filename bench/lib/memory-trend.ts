@@ -40,7 +40,7 @@ export interface PeakGrowth {
 export function peakGrowth(samples: readonly MemorySample[], from: number, middle: number, to: number, bytesOf: (sample: MemorySample) => number): PeakGrowth {
   const peakOf = (window: readonly MemorySample[]): number => {
     if (window.length === 0) throw new Error(`no memory sample between ${from} s and ${to} s`);
-    return Math.max(...window.map(bytesOf));
+    return window.reduce((peak, sample) => Math.max(peak, bytesOf(sample)), 0);
   };
   const earlierPeakBytes = peakOf(samples.filter((sample) => sample.t >= from && sample.t < middle));
   const laterPeakBytes = peakOf(samples.filter((sample) => sample.t >= middle && sample.t <= to));
