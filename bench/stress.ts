@@ -42,6 +42,8 @@ const SIGNALS = Number(process.env['STRESS_SIGNALS'] ?? 1_000_000);
 const SECONDS = Number(process.env['STRESS_SECONDS'] ?? 60);
 const CONNECTIONS = Number(process.env['STRESS_CONNECTIONS'] ?? 32);
 const PRESIGNED = Number(process.env['STRESS_PRESIGNED'] ?? 150_000);
+/** `STRESS_MIX=match,submit,opinion` shares (default 0.8,0.15,0.05); `1,0,0` adds no signals, for telling growth of the bank from a leak. */
+const MIX = mixFrom(process.env['STRESS_MIX'] ?? '0.8,0.15,0.05');
 const CRASH_ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 100);
 const FUZZ_RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
 /** `STRESS_HEAVY=0`: the load and the backup only, written to stress-load.json (the full run's file is kept). */
@@ -61,6 +63,14 @@ const SEED = 7;
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const OPERATOR: AuditOrigin = { actor: 'operator', kid: null, proof: null };
 const KINDS: readonly LoadKind[] = ['match', 'submit', 'opinion'];
+
+function mixFrom(text: string): { match: number; submit: number; opinion: number } {
+  const [match, submit, opinion] = text.split(',').map(Number);
+  if ([match, submit, opinion].some((share) => share === undefined || !(share >= 0)) || Math.abs(match! + submit! + opinion! - 1) > 1e-9) {
+    throw new Error(`STRESS_MIX must be three shares match,submit,opinion adding up to 1, not '${text}'`);
+  }
+  return { match: match!, submit: submit!, opinion: opinion! };
+}
 
 interface Bank {
   readonly dir: string;
@@ -271,7 +281,7 @@ async function main(): Promise<void> {
     // with the same seed, "random" submits and misses replayed stored hashes, so a load member
     // could submit a signal and then be refused (409) an opinion on it.
     const requests = await presignRequests(
-      { seed: SEED + 1_000, count: PRESIGNED, members: bank.loadMembers, opinionIds: bank.opinionIds, storedHashes: bank.storedHashes, mix: { match: 0.8, submit: 0.15, opinion: 0.05 }, submitBatch: 10 },
+      { seed: SEED + 1_000, count: PRESIGNED, members: bank.loadMembers, opinionIds: bank.opinionIds, storedHashes: bank.storedHashes, mix: MIX, submitBatch: 10 },
       2,
     );
     console.log(`signed ${requests.length} requests in ${((performance.now() - signStarted) / 1000).toFixed(0)} s`);
@@ -338,6 +348,7 @@ async function main(): Promise<void> {
 
     const loadResult = {
       signals: SIGNALS,
+      mix: MIX,
       populateSeconds: bank.seconds,
       serverStartSeconds: startSeconds,
       connections: CONNECTIONS,
