@@ -1,18 +1,39 @@
 /**
- * What the benchmarks read about another process from Linux /proc: resident memory now (VmRSS)
- * and its peak (VmHWM), and CPU time used by all its threads. Zeros once the process is gone.
+ * What the benchmarks read about another process from Linux /proc (their one /proc reader):
+ * resident memory from /proc/PID/status — the total (VmRSS), its peak (VmHWM), and the total's
+ * three parts — and the CPU time all its threads used, from /proc/PID/stat. RssAnon is the
+ * process's own memory (JavaScript heap, native allocations, the index's WebAssembly memory);
+ * RssFile is pages of mapped files (the node binary, shared libraries, any mmap of the database)
+ * and RssShmem shared memory: those two are the page cache's, which the kernel may drop and
+ * fault back at will, so they move with what other processes do, not with what this one keeps.
+ * All zeros once the process is gone.
  */
 import { readFileSync } from 'node:fs';
 
-export function memoryOf(pid: number): { rssBytes: number; peakRssBytes: number } {
+export interface ProcessMemory {
+  /** VmRSS: all resident pages = anonBytes + fileBytes + shmemBytes. */
+  readonly rssBytes: number;
+  /** VmHWM: the largest VmRSS so far. */
+  readonly peakRssBytes: number;
+  /** RssAnon: resident anonymous pages, the memory the process allocated itself. */
+  readonly anonBytes: number;
+  /** RssFile: resident pages of mapped files. */
+  readonly fileBytes: number;
+  /** RssShmem: resident shared memory (System V, shared anonymous, tmpfs mappings). */
+  readonly shmemBytes: number;
+}
+
+const GONE: ProcessMemory = { rssBytes: 0, peakRssBytes: 0, anonBytes: 0, fileBytes: 0, shmemBytes: 0 };
+
+export function memoryOf(pid: number): ProcessMemory {
   let status = '';
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return { rssBytes: 0, peakRssBytes: 0 };
+    return GONE;
   }
   const kib = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
+  return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM'), anonBytes: kib('RssAnon'), fileBytes: kib('RssFile'), shmemBytes: kib('RssShmem') };
 }
 
 export function rssOf(pid: number): number {
