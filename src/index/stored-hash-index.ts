@@ -14,7 +14,8 @@ import type { Hash256, HammingIndex, IndexMatch, SearchOptions } from './hamming
 import { HashStore } from './hash-store.js';
 import { checkBulk, checkId, checkMaxDistance, packHashes, resolveSearchOptions, writeHash, HASH_BYTES } from './index-input.js';
 import { matchFromKey, MatchCollector } from './match-collector.js';
-import { lane } from './memory-lanes.js';
+import { lane, QUERY_BLOCK } from './memory-lanes.js';
+import { batchSizeFor, DEFAULT_BATCH_CAPACITIES, type BatchCapacities } from './mih/batch-table-search.js';
 import type { SearchPlan } from './mih/search-plan.js';
 import type { TableSet } from './mih/substring-tables.js';
 import type { SearchPath } from './mih/table-search.js';
@@ -46,6 +47,7 @@ export interface SearchPathCounts {
 class StoreView implements SearchView {
   tables: TableSet | null = null;
   plan: SearchPlan | null = null;
+  batch: BatchCapacities = DEFAULT_BATCH_CAPACITIES;
 
   constructor(private readonly store: HashStore) {}
 
@@ -192,13 +194,23 @@ export abstract class StoredHashIndex implements HammingIndex {
 
   private searchInline(queries: Uint8Array, maxDistance: number, limit: number): Float64Array[] {
     const answers: Float64Array[] = [];
-    const collector = new MatchCollector(this.store.ids, this.store.deadBits);
-    for (let offset = 0; offset < queries.length; offset += HASH_BYTES) {
-      this.store.bytes.set(queries.subarray(offset, offset + HASH_BYTES), this.mainLane.query);
-      collector.reset(this.store.ids, this.store.deadBits);
-      this.count(this.engine.searchOne(this.view, this.mainLane, 0, maxDistance, collector));
-      collector.rank(limit, undefined);
-      answers.push(collector.keys.slice(0, collector.count));
+    const { tables, plan } = this.view;
+    const block = tables !== null && plan !== null && plan.useTables[maxDistance] ? batchSizeFor(plan, maxDistance, this.view.batch) : QUERY_BLOCK;
+    const collectors = Array.from({ length: Math.min(block, queries.length / HASH_BYTES) }, () => new MatchCollector(this.store.ids, this.store.deadBits));
+    for (let offset = 0; offset < queries.length; offset += block * HASH_BYTES) {
+      const chunk = queries.subarray(offset, offset + block * HASH_BYTES);
+      const count = chunk.length / HASH_BYTES;
+      this.store.bytes.set(chunk, this.mainLane.query);
+      for (let q = 0; q < count; q++) collectors[q]!.reset(this.store.ids, this.store.deadBits);
+      const paths = this.engine.searchBlock(this.view, this.mainLane, count, maxDistance, collectors);
+      this.searchPaths.tables += paths.tables;
+      this.searchPaths.plannedScan += paths.plannedScan;
+      this.searchPaths.fallbackScan += paths.fallbackScan;
+      for (let q = 0; q < count; q++) {
+        const collector = collectors[q]!;
+        collector.rank(limit, undefined);
+        answers.push(collector.keys.slice(0, collector.count));
+      }
     }
     return answers;
   }
