@@ -36,7 +36,7 @@ describe('MultiIndexHashingIndex', () => {
     expect(index.searchPaths.plannedScan).toBe(2);
   });
 
-  it('falls back to the scan when the probed buckets are far fuller than planned', () => {
+  it('falls back to the scan when the probed buckets are far fuller than planned', async () => {
     const random = new SeededRandom(42);
     const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 0, substrings: 16, costs: { ...DEFAULT_COSTS, probe: 0, candidate: 1, scannedSlot: 0.05, cachedScannedSlot: 0.05 } });
     const set = clusteredHashes(random, 3000, 3);
@@ -47,6 +47,10 @@ describe('MultiIndexHashingIndex', () => {
     expect(index.searchPaths.fallbackScan).toBe(1);
     expectExact(index, model, [uniformHash(random)], 31);
     expect(index.searchPaths.tables).toBe(1);
+    // A batch decides per query: the full one is scanned, the other goes through the tables.
+    const batch = [flipBits(random, set.centres[0]!, 4), uniformHash(random)];
+    expect(await index.searchMany(batch, 31)).toEqual(batch.map((query) => model.search(query, 31)));
+    expect(index.searchPaths).toEqual({ tables: 2, plannedScan: 0, fallbackScan: 2 });
   });
 
   it('scans the delta until it is merged', () => {
