@@ -15,7 +15,7 @@
  * Below `minTableSize` hashes there are no tables and every query is a scan.
  */
 import { isSignalbankError } from '../errors.js';
-import type { BatchCapacities } from './mih/batch-table-search.js';
+import type { BatchSettings } from './mih/batch-table-search.js';
 import { DEFAULT_COSTS, planSearches, scanNanos, type SearchCosts, type SearchPlan, type SearchStrategy } from './mih/search-plan.js';
 import { chooseSubstringCount } from './mih/substring-count.js';
 import { evenLayout, MAX_SUBSTRING_BITS } from './mih/substring-layout.js';
@@ -41,7 +41,7 @@ export interface MultiIndexOptions extends IndexThreadOptions {
   readonly strategy?: SearchStrategy;
   readonly costs?: SearchCosts;
   /** Scratch bounds of `searchMany` batches through the tables (tests set them tiny to split batches). */
-  readonly batch?: BatchCapacities;
+  readonly batch?: BatchSettings;
 }
 
 const DEFAULT_MIN_TABLE_SIZE = 8192;

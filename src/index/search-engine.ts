@@ -9,7 +9,7 @@ import type { MatchCollector } from './match-collector.js';
 import type { Lane } from './memory-lanes.js';
 import type { SearchPlan } from './mih/search-plan.js';
 import type { TableSet } from './mih/substring-tables.js';
-import { BatchTableSearcher, type BatchCapacities } from './mih/batch-table-search.js';
+import { batchPays, BatchTableSearcher, type BatchSettings } from './mih/batch-table-search.js';
 import { TableSearcher, type SearchPath } from './mih/table-search.js';
 import { scanSlots, scanSlotsForBlock, type ScanTarget } from './slot-scan.js';
 
@@ -19,7 +19,7 @@ export interface SearchView extends ScanTarget {
   readonly tables: TableSet | null;
   readonly plan: SearchPlan | null;
   /** Scratch bounds of batched table searches. */
-  readonly batch: BatchCapacities;
+  readonly batch: BatchSettings;
 }
 
 export class SearchEngine {
@@ -38,7 +38,8 @@ export class SearchEngine {
 
   /**
    * Queries [0, count) of the lane (at most `QUERY_BLOCK` when they are scanned); query q's hits
-   * go to `collectors[q]`. Answers how many went through the tables and how many were scanned.
+   * go to `collectors[q]`: scanned in one pass, searched together as a batch where that pays
+   * (`batchPays`), else one by one. Answers how many went through the tables and how many were scanned.
    */
   searchBlock(view: SearchView, lane: Lane, count: number, maxDistance: number, collectors: readonly MatchCollector[]): BlockPaths {
     const { tables, plan } = view;
@@ -46,8 +47,13 @@ export class SearchEngine {
       scanSlotsForBlock(view, lane, count, 0, view.slotCount, maxDistance, collectors);
       return { tables: 0, plannedScan: count, fallbackScan: 0 };
     }
-    this.batchSearcher ??= new BatchTableSearcher();
-    const fallbacks = this.batchSearcher.search(view, tables, plan, view.batch, lane, count, maxDistance, collectors);
+    let fallbacks = 0;
+    if (batchPays(plan, tables, count, maxDistance, view.batch)) {
+      this.batchSearcher ??= new BatchTableSearcher();
+      fallbacks = this.batchSearcher.search(view, tables, plan, view.batch, lane, count, maxDistance, collectors);
+    } else {
+      for (let q = 0; q < count; q++) if (this.searcher.search(view, tables, plan, lane, q, maxDistance, collectors[q]!) === 'fallback-scan') fallbacks++;
+    }
     return { tables: count - fallbacks, plannedScan: 0, fallbackScan: fallbacks };
   }
 }

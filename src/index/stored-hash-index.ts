@@ -15,7 +15,7 @@ import { HashStore } from './hash-store.js';
 import { checkBulk, checkId, checkMaxDistance, packHashes, resolveSearchOptions, writeHash, HASH_BYTES } from './index-input.js';
 import { matchFromKey, MatchCollector } from './match-collector.js';
 import { lane, QUERY_BLOCK } from './memory-lanes.js';
-import { batchSizeFor, DEFAULT_BATCH_CAPACITIES, type BatchCapacities } from './mih/batch-table-search.js';
+import { batchSizeFor, DEFAULT_BATCH_SETTINGS, type BatchSettings } from './mih/batch-table-search.js';
 import type { SearchPlan } from './mih/search-plan.js';
 import type { TableSet } from './mih/substring-tables.js';
 import type { SearchPath } from './mih/table-search.js';
@@ -47,7 +47,7 @@ export interface SearchPathCounts {
 class StoreView implements SearchView {
   tables: TableSet | null = null;
   plan: SearchPlan | null = null;
-  batch: BatchCapacities = DEFAULT_BATCH_CAPACITIES;
+  batch: BatchSettings = DEFAULT_BATCH_SETTINGS;
 
   constructor(private readonly store: HashStore) {}
 

@@ -1,13 +1,15 @@
 // The HammingIndex contract (SPEC §7, issue 3), run against the linear scan and against the
 // multi-index in configurations that exercise each of its paths: the scan below the table size,
 // the tables at every radius, uneven and partial substring layouts, the scan fallback for full
-// buckets, a delta merged often or never, tables rebuilt in a background worker. Every answer is
+// buckets, a delta merged often or never, tables rebuilt in a background worker, searchMany
+// batches searched together (forced on small data) or one by one. Every answer is
 // compared with a brute-force scan: same ids, same distances, same order.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HammingIndex } from '../../src/index/hamming-index.js';
 import { LinearScanIndex } from '../../src/index/linear-scan-index.js';
+import { DEFAULT_BATCH_SETTINGS } from '../../src/index/mih/batch-table-search.js';
 import { DEFAULT_COSTS } from '../../src/index/mih/search-plan.js';
 import { MultiIndexHashingIndex, type MultiIndexOptions } from '../../src/index/multi-index-hashing-index.js';
 import type { IndexThreadOptions } from '../../src/index/stored-hash-index.js';
@@ -32,11 +34,12 @@ const IMPLEMENTATIONS: readonly Implementation[] = [
     strategy: 'tables',
     mergeThreshold: 7,
   }),
-  multiIndex('multi-index, m = 20 (12/13-bit substrings), tables, delta never merged', {
+  multiIndex('multi-index, m = 20 (12/13-bit substrings), tables, delta never merged, searchMany batched', {
     substrings: 20,
     minTableSize: 0,
     strategy: 'tables',
     mergeThreshold: 1e9,
+    batch: { ...DEFAULT_BATCH_SETTINGS, minCandidatesPerSlot: 0, minSlots: 0 },
   }),
   multiIndex('multi-index, m = 5 of at most 14 bits (186 bits not indexed), tables', {
     substrings: 5,
@@ -49,12 +52,12 @@ const IMPLEMENTATIONS: readonly Implementation[] = [
     minTableSize: 0,
     costs: { ...DEFAULT_COSTS, probe: 0, candidate: 1, scannedSlot: 0.05, cachedScannedSlot: 0.05 },
   }),
-  multiIndex('multi-index, m = 16, tables, searchMany batches split small (tiny scratch: many batches, probe groups, pair flushes)', {
+  multiIndex('multi-index, m = 16, tables, searchMany batched in tiny scratch (many batches, probe groups, pair flushes)', {
     substrings: 16,
     minTableSize: 0,
     strategy: 'tables',
     mergeThreshold: 50,
-    batch: { batchProbes: 3000, tableProbes: 100, pairs: 64 },
+    batch: { minCandidatesPerSlot: 0, minSlots: 0, batchProbes: 3000, tableProbes: 100, pairs: 64 },
   }),
   multiIndex('multi-index, m following the size from the first hash, rebuilt in a background worker', {
     minTableSize: 0,
