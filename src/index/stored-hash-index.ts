@@ -15,7 +15,7 @@ import { HashStore } from './hash-store.js';
 import { checkBulk, checkId, checkMaxDistance, packHashes, resolveSearchOptions, writeHash, HASH_BYTES } from './index-input.js';
 import { matchFromKey, MatchCollector } from './match-collector.js';
 import { lane, QUERY_BLOCK } from './memory-lanes.js';
-import { batchSizeFor, DEFAULT_BATCH_SETTINGS, type BatchSettings } from './mih/batch-table-search.js';
+import { batchPays, batchSizeFor, DEFAULT_BATCH_SETTINGS, type BatchSettings } from './mih/batch-table-search.js';
 import type { SearchPlan } from './mih/search-plan.js';
 import type { TableSet } from './mih/substring-tables.js';
 import type { SearchPath } from './mih/table-search.js';
@@ -80,6 +80,8 @@ export abstract class StoredHashIndex implements HammingIndex {
   private readonly mainLane = lane(0);
   private readonly hashScratch = new Uint8Array(HASH_BYTES);
   private idleCollector: MatchCollector | null;
+  /** Reused by `searchMany` batches answered on this thread. */
+  private readonly inlineCollectors: MatchCollector[] = [];
   private mutations = 0;
 
   constructor(options: IndexThreadOptions = {}) {
@@ -194,9 +196,16 @@ export abstract class StoredHashIndex implements HammingIndex {
 
   private searchInline(queries: Uint8Array, maxDistance: number, limit: number): Float64Array[] {
     const answers: Float64Array[] = [];
-    const { tables, plan } = this.view;
-    const block = tables !== null && plan !== null && plan.useTables[maxDistance] ? batchSizeFor(plan, maxDistance, this.view.batch) : QUERY_BLOCK;
-    const collectors = Array.from({ length: Math.min(block, queries.length / HASH_BYTES) }, () => new MatchCollector(this.store.ids, this.store.deadBits));
+    const total = queries.length / HASH_BYTES;
+    const { tables, plan, batch: settings } = this.view;
+    // Scanned: blocks of queries in one pass; through the tables: one batch where that pays, else one by one.
+    let block = QUERY_BLOCK;
+    if (tables !== null && plan !== null && plan.useTables[maxDistance]) {
+      const batch = Math.min(total, batchSizeFor(plan, maxDistance, settings));
+      block = batchPays(plan, tables, batch, maxDistance, settings) ? batch : 1;
+    }
+    const collectors = this.inlineCollectors;
+    while (collectors.length < Math.min(block, total)) collectors.push(new MatchCollector(this.store.ids, this.store.deadBits));
     for (let offset = 0; offset < queries.length; offset += block * HASH_BYTES) {
       const chunk = queries.subarray(offset, offset + block * HASH_BYTES);
       const count = chunk.length / HASH_BYTES;
