@@ -31,6 +31,6 @@ export class LinearScanIndex extends StoredHashIndex {
   }
 
   protected snapshot(): SearchSnapshot {
-    return { store: this.store.snapshot(), tables: null, tablesVersion: 0, strategy: 'auto', costs: DEFAULT_COSTS };
+    return { store: this.store.snapshot(), tables: null, tablesVersion: 0, strategy: 'auto', costs: DEFAULT_COSTS, batch: this.view.batch };
   }
 }

@@ -15,6 +15,7 @@
  * Below `minTableSize` hashes there are no tables and every query is a scan.
  */
 import { isSignalbankError } from '../errors.js';
+import type { BatchSettings } from './mih/batch-table-search.js';
 import { DEFAULT_COSTS, planSearches, scanNanos, type SearchCosts, type SearchPlan, type SearchStrategy } from './mih/search-plan.js';
 import { chooseSubstringCount } from './mih/substring-count.js';
 import { evenLayout, MAX_SUBSTRING_BITS } from './mih/substring-layout.js';
@@ -39,6 +40,8 @@ export interface MultiIndexOptions extends IndexThreadOptions {
   readonly backgroundBuildFrom?: number;
   readonly strategy?: SearchStrategy;
   readonly costs?: SearchCosts;
+  /** Scratch bounds of `searchMany` batches through the tables (tests set them tiny to split batches). */
+  readonly batch?: BatchSettings;
 }
 
 const DEFAULT_MIN_TABLE_SIZE = 8192;
@@ -95,6 +98,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
     this.backgroundBuildFrom = options.backgroundBuildFrom ?? DEFAULT_BACKGROUND_BUILD_FROM;
     this.strategy = options.strategy ?? 'auto';
     this.costs = options.costs ?? DEFAULT_COSTS;
+    if (options.batch !== undefined) this.view.batch = options.batch;
   }
 
   /** m of the current tables; 0 while there are none. */
@@ -128,7 +132,7 @@ export class MultiIndexHashingIndex extends StoredHashIndex {
   }
 
   protected snapshot(): SearchSnapshot {
-    return { store: this.store.snapshot(), tables: this.tables, tablesVersion: this.tablesVersion, strategy: this.strategy, costs: this.costs };
+    return { store: this.store.snapshot(), tables: this.tables, tablesVersion: this.tablesVersion, strategy: this.strategy, costs: this.costs, batch: this.view.batch };
   }
 
   protected maintain(bulk: boolean): void {

@@ -36,7 +36,7 @@ export class SearchPool {
     while (this.workers.length < this.size) this.workers.push(startWorker(import.meta.url, 'search-worker', { workerData: { niceness: this.niceness } }));
     const answers = await Promise.all(
       this.workers.map((worker, k) => {
-        const request: SearchRequest = { id, snapshot, lane: k + 1, queries: shared, queryCount, maxDistance, limit: Number.isFinite(limit) ? limit : -1, cursor };
+        const request: SearchRequest = { id, snapshot, lane: k + 1, queries: shared, queryCount, workers: this.workers.length, maxDistance, limit: Number.isFinite(limit) ? limit : -1, cursor };
         return this.ask(worker, request);
       }),
     );

@@ -14,7 +14,8 @@ import type { Hash256, HammingIndex, IndexMatch, SearchOptions } from './hamming
 import { HashStore } from './hash-store.js';
 import { checkBulk, checkId, checkMaxDistance, packHashes, resolveSearchOptions, writeHash, HASH_BYTES } from './index-input.js';
 import { matchFromKey, MatchCollector } from './match-collector.js';
-import { lane } from './memory-lanes.js';
+import { lane, QUERY_BLOCK } from './memory-lanes.js';
+import { batchPays, batchSizeFor, DEFAULT_BATCH_SETTINGS, type BatchSettings } from './mih/batch-table-search.js';
 import type { SearchPlan } from './mih/search-plan.js';
 import type { TableSet } from './mih/substring-tables.js';
 import type { SearchPath } from './mih/table-search.js';
@@ -46,6 +47,7 @@ export interface SearchPathCounts {
 class StoreView implements SearchView {
   tables: TableSet | null = null;
   plan: SearchPlan | null = null;
+  batch: BatchSettings = DEFAULT_BATCH_SETTINGS;
 
   constructor(private readonly store: HashStore) {}
 
@@ -78,6 +80,8 @@ export abstract class StoredHashIndex implements HammingIndex {
   private readonly mainLane = lane(0);
   private readonly hashScratch = new Uint8Array(HASH_BYTES);
   private idleCollector: MatchCollector | null;
+  /** Reused by `searchMany` batches answered on this thread. */
+  private readonly inlineCollectors: MatchCollector[] = [];
   private mutations = 0;
 
   constructor(options: IndexThreadOptions = {}) {
@@ -192,13 +196,30 @@ export abstract class StoredHashIndex implements HammingIndex {
 
   private searchInline(queries: Uint8Array, maxDistance: number, limit: number): Float64Array[] {
     const answers: Float64Array[] = [];
-    const collector = new MatchCollector(this.store.ids, this.store.deadBits);
-    for (let offset = 0; offset < queries.length; offset += HASH_BYTES) {
-      this.store.bytes.set(queries.subarray(offset, offset + HASH_BYTES), this.mainLane.query);
-      collector.reset(this.store.ids, this.store.deadBits);
-      this.count(this.engine.searchOne(this.view, this.mainLane, 0, maxDistance, collector));
-      collector.rank(limit, undefined);
-      answers.push(collector.keys.slice(0, collector.count));
+    const total = queries.length / HASH_BYTES;
+    const { tables, plan, batch: settings } = this.view;
+    // Scanned: blocks of queries in one pass; through the tables: one batch where that pays, else one by one.
+    let block = QUERY_BLOCK;
+    if (tables !== null && plan !== null && plan.useTables[maxDistance]) {
+      const batch = Math.min(total, batchSizeFor(plan, maxDistance, settings));
+      block = batchPays(plan, tables, batch, maxDistance, settings) ? batch : 1;
+    }
+    const collectors = this.inlineCollectors;
+    while (collectors.length < Math.min(block, total)) collectors.push(new MatchCollector(this.store.ids, this.store.deadBits));
+    for (let offset = 0; offset < queries.length; offset += block * HASH_BYTES) {
+      const chunk = queries.subarray(offset, offset + block * HASH_BYTES);
+      const count = chunk.length / HASH_BYTES;
+      this.store.bytes.set(chunk, this.mainLane.query);
+      for (let q = 0; q < count; q++) collectors[q]!.reset(this.store.ids, this.store.deadBits);
+      const paths = this.engine.searchBlock(this.view, this.mainLane, count, maxDistance, collectors);
+      this.searchPaths.tables += paths.tables;
+      this.searchPaths.plannedScan += paths.plannedScan;
+      this.searchPaths.fallbackScan += paths.fallbackScan;
+      for (let q = 0; q < count; q++) {
+        const collector = collectors[q]!;
+        collector.rank(limit, undefined);
+        answers.push(collector.keys.slice(0, collector.count));
+      }
     }
     return answers;
   }

@@ -1,13 +1,15 @@
 // The HammingIndex contract (SPEC §7, issue 3), run against the linear scan and against the
 // multi-index in configurations that exercise each of its paths: the scan below the table size,
 // the tables at every radius, uneven and partial substring layouts, the scan fallback for full
-// buckets, a delta merged often or never, tables rebuilt in a background worker. Every answer is
+// buckets, a delta merged often or never, tables rebuilt in a background worker, searchMany
+// batches searched together (forced on small data) or one by one. Every answer is
 // compared with a brute-force scan: same ids, same distances, same order.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HammingIndex } from '../../src/index/hamming-index.js';
 import { LinearScanIndex } from '../../src/index/linear-scan-index.js';
+import { DEFAULT_BATCH_SETTINGS } from '../../src/index/mih/batch-table-search.js';
 import { DEFAULT_COSTS } from '../../src/index/mih/search-plan.js';
 import { MultiIndexHashingIndex, type MultiIndexOptions } from '../../src/index/multi-index-hashing-index.js';
 import type { IndexThreadOptions } from '../../src/index/stored-hash-index.js';
@@ -32,11 +34,12 @@ const IMPLEMENTATIONS: readonly Implementation[] = [
     strategy: 'tables',
     mergeThreshold: 7,
   }),
-  multiIndex('multi-index, m = 20 (12/13-bit substrings), tables, delta never merged', {
+  multiIndex('multi-index, m = 20 (12/13-bit substrings), tables, delta never merged, searchMany batched', {
     substrings: 20,
     minTableSize: 0,
     strategy: 'tables',
     mergeThreshold: 1e9,
+    batch: { ...DEFAULT_BATCH_SETTINGS, minCandidatesPerSlot: 0, minSlots: 0 },
   }),
   multiIndex('multi-index, m = 5 of at most 14 bits (186 bits not indexed), tables', {
     substrings: 5,
@@ -48,6 +51,13 @@ const IMPLEMENTATIONS: readonly Implementation[] = [
     substrings: 16,
     minTableSize: 0,
     costs: { ...DEFAULT_COSTS, probe: 0, candidate: 1, scannedSlot: 0.05, cachedScannedSlot: 0.05 },
+  }),
+  multiIndex('multi-index, m = 16, tables, searchMany batched in tiny scratch (many batches, probe groups, pair flushes)', {
+    substrings: 16,
+    minTableSize: 0,
+    strategy: 'tables',
+    mergeThreshold: 50,
+    batch: { minCandidatesPerSlot: 0, minSlots: 0, batchProbes: 3000, tableProbes: 100, pairs: 64 },
   }),
   multiIndex('multi-index, m following the size from the first hash, rebuilt in a background worker', {
     minTableSize: 0,
@@ -282,6 +292,35 @@ describe.each(IMPLEMENTATIONS)('HammingIndex contract: $name', (implementation) 
     index.addMany(more.ids, more.packed);
     for (let id = 1; id <= 1500; id += 2) index.delete(id);
     expect(await index.searchMany(queries, 31)).toEqual(queries.map((query) => index.search(query, 31)));
+  });
+
+  it('answers searchMany exactly as brute force at every radius 0–64, inline and on the workers, through shared hashes, deletes, re-adds and a delta', async () => {
+    const random = new SeededRandom(25);
+    const set = clusteredHashes(random, 1500, 12);
+    const model = new BruteForceIndex();
+    const inline = track(implementation.create({ workers: 0 }));
+    const pooled = track(implementation.create({ workers: 2, inlineBatchNanos: 0 }));
+    const everywhere = (change: (index: HammingIndex | BruteForceIndex) => void): void => [model, inline, pooled].forEach(change);
+    everywhere((index) => index.addMany(set.ids, set.packed));
+    const hashOf = (id: number): Uint8Array => set.packed.subarray((id - 1) * 32, id * 32);
+    for (const id of [5001, 5002, 5003]) everywhere((index) => index.add(id, hashOf(7)));
+    for (let id = 3; id <= 1500; id += 7) everywhere((index) => index.delete(id));
+    for (let id = 10; id <= 400; id += 13) {
+      const moved = flipBits(random, hashOf(id), 5 + random.below(30));
+      everywhere((index) => index.add(id, moved));
+    }
+    for (let id = 17; id <= 1500; id += 49) everywhere((index) => index.add(id, hashOf(id)));
+    // Added one by one after the bulk load: slots in the delta (or merged, per configuration).
+    const later = clusteredHashes(random, 40, 3, 10_000);
+    for (let i = 0; i < 40; i++) everywhere((index) => index.add(later.ids[i]!, later.packed.subarray(i * 32, i * 32 + 32)));
+    const queries = [...mixedQueries(random, set, 30), ...mixedQueries(random, later, 6), hashOf(7)];
+    for (const radius of ALL_RADII) {
+      const want = queries.map((query) => model.search(query, radius));
+      const inlineAnswers = await inline.searchMany(queries, radius);
+      const pooledAnswers = await pooled.searchMany(queries, radius);
+      if (JSON.stringify(inlineAnswers) !== JSON.stringify(want)) expect({ radius, inline: inlineAnswers }).toEqual({ radius, inline: want });
+      if (JSON.stringify(pooledAnswers) !== JSON.stringify(want)) expect({ radius, pooled: pooledAnswers }).toEqual({ radius, pooled: want });
+    }
   });
 
   it('leaves ids deleted or re-hashed while a searchMany batch runs out of its answers', async () => {

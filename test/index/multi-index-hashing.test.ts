@@ -3,6 +3,7 @@
 // compaction, and m following the size. Exactness itself is the contract suite's.
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinearScanIndex } from '../../src/index/linear-scan-index.js';
+import { DEFAULT_BATCH_SETTINGS } from '../../src/index/mih/batch-table-search.js';
 import { DEFAULT_COSTS } from '../../src/index/mih/search-plan.js';
 import { MultiIndexHashingIndex } from '../../src/index/multi-index-hashing-index.js';
 import { createHammingIndex } from '../../src/index/create-hamming-index.js';
@@ -36,9 +37,15 @@ describe('MultiIndexHashingIndex', () => {
     expect(index.searchPaths.plannedScan).toBe(2);
   });
 
-  it('falls back to the scan when the probed buckets are far fuller than planned', () => {
+  it('falls back to the scan when the probed buckets are far fuller than planned', async () => {
     const random = new SeededRandom(42);
-    const index = new MultiIndexHashingIndex({ workers: 0, minTableSize: 0, substrings: 16, costs: { ...DEFAULT_COSTS, probe: 0, candidate: 1, scannedSlot: 0.05, cachedScannedSlot: 0.05 } });
+    const index = new MultiIndexHashingIndex({
+      workers: 0,
+      minTableSize: 0,
+      substrings: 16,
+      costs: { ...DEFAULT_COSTS, probe: 0, candidate: 1, scannedSlot: 0.05, cachedScannedSlot: 0.05 },
+      batch: { ...DEFAULT_BATCH_SETTINGS, minCandidatesPerSlot: 0, minSlots: 0 },
+    });
     const set = clusteredHashes(random, 3000, 3);
     const model = new BruteForceIndex();
     index.addMany(set.ids, set.packed);
@@ -47,6 +54,10 @@ describe('MultiIndexHashingIndex', () => {
     expect(index.searchPaths.fallbackScan).toBe(1);
     expectExact(index, model, [uniformHash(random)], 31);
     expect(index.searchPaths.tables).toBe(1);
+    // A batch searched together decides per query: the full one is scanned, the other goes through the tables.
+    const batch = [flipBits(random, set.centres[0]!, 4), uniformHash(random)];
+    expect(await index.searchMany(batch, 31)).toEqual(batch.map((query) => model.search(query, 31)));
+    expect(index.searchPaths).toEqual({ tables: 2, plannedScan: 0, fallbackScan: 2 });
   });
 
   it('scans the delta until it is merged', () => {

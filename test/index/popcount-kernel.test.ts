@@ -1,5 +1,6 @@
 // The WebAssembly kernels against a plain byte-wise Hamming distance, over random hashes in a
-// shared memory: scan of one query, scan of a block of queries, verification of a slot list.
+// shared memory: scan of one query, scan of a block of queries, verification of a slot list and
+// of a list of (slot, tagged query) pairs.
 import { describe, expect, it } from 'vitest';
 import { instantiatePopcountKernel } from '../../src/index/wasm/popcount-kernel.js';
 import { webAssembly } from '../../src/runtime/wasm/webassembly-api.js';
@@ -57,5 +58,24 @@ describe('popcount kernels', () => {
     const got = Array.from({ length: hits }, (_, i) => [words[4096 + 2 * i], words[4097 + 2 * i]]);
     const want = slots.flatMap((slot) => (hammingDistance(queries[0]!, stored[slot]!) <= 25 ? [[slot, hammingDistance(queries[0]!, stored[slot]!)]] : []));
     expect(got).toEqual(want);
+  });
+
+  it('verifyPairs checks each listed slot against its own query and echoes the tag', () => {
+    const { kernel, bytes, words, stored, queries, random } = setup();
+    queries.forEach((query, q) => bytes.set(query, q * 32));
+    const pairs = Array.from({ length: 700 }, () => ({ slot: random.below(SLOTS), tag: (random.below(64) << 16) | random.below(queries.length) }));
+    pairs.forEach(({ slot, tag }, i) => {
+      words[(4096 >>> 2) + 2 * i] = slot;
+      words[(4096 >>> 2) + 2 * i + 1] = tag;
+    });
+    for (const radius of [0, 25, 64]) {
+      const hits = kernel.verifyPairs(0, HASHES, 4096, pairs.length, radius, 16384);
+      const got = Array.from({ length: hits }, (_, i) => [words[4096 + 2 * i]!, words[4097 + 2 * i]! >>> 8, words[4097 + 2 * i]! & 0xff]);
+      const want = pairs.flatMap(({ slot, tag }) => {
+        const distance = hammingDistance(queries[tag & 0xffff]!, stored[slot]!);
+        return distance <= radius ? [[slot, tag, distance]] : [];
+      });
+      expect(got).toEqual(want);
+    }
   });
 });

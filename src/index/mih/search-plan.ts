@@ -53,6 +53,8 @@ export interface SearchPlan {
   readonly candidateBudget: Float64Array;
   /** `queryNanos[r]`: expected cost of a query through the tables. */
   readonly queryNanos: Float64Array;
+  /** `candidates[r]`: expected candidates of a query through the tables (uniformly spread hashes). */
+  readonly candidates: Float64Array;
 }
 
 /** Bucket lookups and expected candidates (for uniformly spread hashes) of one query; `feasible` when every probe ball is listed. */
@@ -98,11 +100,13 @@ export function planSearches(
   const probes = new Int32Array(MAX_DISTANCE + 1);
   const candidateBudget = new Float64Array(MAX_DISTANCE + 1);
   const queryNanos = new Float64Array(MAX_DISTANCE + 1);
+  const candidates = new Float64Array(MAX_DISTANCE + 1);
   const scanCost = scanNanos(scannedSlots, costs);
   for (let r = 0; r <= MAX_DISTANCE; r++) {
     radii.push(probeRadii(m, r));
     const estimate = estimateTableQuery(layout, indexedSlots, r);
     probes[r] = estimate.feasible ? estimate.probes : 0;
+    candidates[r] = estimate.feasible ? estimate.candidates : 0;
     const probeCost = estimate.probes * costs.probe;
     queryNanos[r] = estimate.feasible ? probeCost + estimate.candidates * costs.candidate : Infinity;
     if (strategy === 'tables') {
@@ -113,5 +117,5 @@ export function planSearches(
       candidateBudget[r] = Math.max(0, (scanCost - probeCost) / costs.candidate);
     }
   }
-  return { balls, radii, useTables, probes, candidateBudget, queryNanos };
+  return { balls, radii, useTables, probes, candidateBudget, queryNanos, candidates };
 }

@@ -8,7 +8,7 @@
  *
  * Memory conventions (all byte addresses into the shared memory): slot `s` lives at
  * `hashes + 32 s`; a hit is written as `[slot, distance]`, or `[slot, queryIndex << 8 | distance]`
- * by the block scan. Callers size each call so that every hit fits the output area.
+ * by the block scan, `[slot, tag << 8 | distance]` by the verification of `[slot, tag]` pairs. Callers size each call so that every hit fits the output area.
  */
 import { assembleModule, FunctionAssembler, I32, I64 } from '../../runtime/wasm/wasm-assembler.js';
 import { compileModule, type SharedWasmMemory } from '../../runtime/wasm/webassembly-api.js';
@@ -128,6 +128,41 @@ function verify(): FunctionAssembler {
   return f;
 }
 
+/**
+ * verifyPairs(queries, hashes, pairs, count, maxDistance, out) → hits, as [slot, tag << 8 | distance].
+ * Each pair is `[slot, tag]`; the low 16 bits of the tag are the query's index in the block at `queries`.
+ */
+function verifyPairs(): FunctionAssembler {
+  const [queries, hashes, pairs, count, maxDistance, out] = [0, 1, 2, 3, 4, 5];
+  const f = new FunctionAssembler('verifyPairs', [I32, I32, I32, I32, I32, I32], [I32]);
+  const [cursor, end, n, distance, slot, tag, pointer, queryPointer, hit] = Array.from({ length: 9 }, () => f.local(I32)) as [
+    number, number, number, number, number, number, number, number, number,
+  ];
+  f.get(pairs).set(cursor);
+  address(f, pairs, count, 3).set(end);
+  f.loopUntil(
+    () => f.get(cursor).get(end).i32GeU(),
+    () => {
+      f.get(cursor).loadI32(0).tee(slot);
+      f.i32Const(5).i32Shl().get(hashes).i32Add().set(pointer);
+      // queryPointer = queries + 32 · (tag mod 2^16)
+      f.get(cursor).loadI32(4).tee(tag);
+      f.get(tag).i32Const(16).i32ShrU().i32Const(16).i32Shl().i32Sub();
+      f.i32Const(5).i32Shl().get(queries).i32Add().set(queryPointer);
+      for (let word = 0; word < 4; word++) {
+        f.get(pointer).loadI64(word * 8).get(queryPointer).loadI64(word * 8).i64Xor().i64Popcnt();
+        if (word > 0) f.i64Add();
+      }
+      f.i32WrapI64();
+      const pushTagAndDistance = () => f.get(tag).i32Const(8).i32Shl().get(distance).i32Or();
+      emitHitWithin(f, maxDistance, distance, out, n, hit, () => f.get(slot), pushTagAndDistance);
+      f.advance(cursor, 8);
+    },
+  );
+  f.get(n);
+  return f;
+}
+
 export interface PopcountKernel {
   /** Hits of one query among slots [from, to): `[slot, distance]` pairs at `out`; answers their number. */
   scanOne(query: number, hashes: number, from: number, to: number, maxDistance: number, out: number): number;
@@ -135,10 +170,15 @@ export interface PopcountKernel {
   scanBlock(queries: number, queryCount: number, hashes: number, from: number, to: number, maxDistance: number, out: number): number;
   /** Hits among the `count` u32 slots listed at `candidates`: `[slot, distance]` pairs at `out`. */
   verify(query: number, hashes: number, candidates: number, count: number, maxDistance: number, out: number): number;
+  /**
+   * Hits among the `count` u32 pairs `[slot, tag]` listed at `pairs`, each against the query of
+   * the block at `queries` whose index is the tag's low 16 bits (tag < 2^24): `[slot, tag << 8 | distance]` pairs at `out`.
+   */
+  verifyPairs(queries: number, hashes: number, pairs: number, count: number, maxDistance: number, out: number): number;
 }
 
 function popcountModuleBytes(): Uint8Array {
-  return assembleModule([scanOne(), scanBlock(), verify()], { importedShared: { maximumPages: MAX_MEMORY_PAGES } });
+  return assembleModule([scanOne(), scanBlock(), verify(), verifyPairs()], { importedShared: { maximumPages: MAX_MEMORY_PAGES } });
 }
 
 const instantiate = compileModule<PopcountKernel>(popcountModuleBytes);
