@@ -8,8 +8,9 @@
 //       near-duplicates 0–40 bits away, half misses) uploaded as NDJSON (spooled, streamed),
 //       matched by the service's runner, and every result line downloaded — end to end;
 //    3. the same single-match loop while the job is matching, to compare p99 with idle.
+//  JOB_DB=file keeps the bank between runs (profiling; see `KEPT_DB`).
 //  Table on stdout, JSON in bench/results/job.json. Run under flock /tmp/signalbank-bench.lock.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.js';
@@ -34,10 +35,37 @@ const IDLE_SAMPLES = Number(process.env['JOB_IDLE_SAMPLES'] ?? 1500);
 const LOOKUP_GAP_MS = 5;
 /** Search-thread niceness settings compared (the first is the service default). */
 const NICENESS = (process.env['JOB_NICENESS'] ?? '10,0').split(',').map(Number);
+/**
+ * A bank file to keep between runs (for profiling): built on the first run, with the member's key
+ * beside it (`<file>.key.json`), and reused as it is by later runs of the same JOB_SIGNALS.
+ * Unset (the default): a fresh bank in a temporary folder, removed at the end.
+ */
+const KEPT_DB = process.env['JOB_DB'];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function buildBank(dbPath: string): Promise<{ key: SigningKey; setupSeconds: number; planted: string[] }> {
+interface PreparedBank {
+  key: SigningKey;
+  setupSeconds: number;
+  planted: string[];
+}
+
+const plantedHashes = (set: { hashes: Uint8Array }): string[] => Array.from({ length: 256 }, (_, i) => bytesToHex(set.hashes, ((i * 7919) % SIGNALS) * 32, 32));
+
+/** The kept bank of JOB_DB when it exists for this many signals, else a new one (kept when JOB_DB is set). */
+async function prepareBank(dbPath: string): Promise<PreparedBank> {
+  const keyFile = `${dbPath}.key.json`;
+  if (KEPT_DB !== undefined && existsSync(dbPath) && existsSync(keyFile)) {
+    const kept = JSON.parse(readFileSync(keyFile, 'utf8')) as { signals: number; jwk: Parameters<typeof signingKeyFromJwk>[1] };
+    if (kept.signals !== SIGNALS) throw new Error(`${dbPath} holds ${kept.signals} signals, not JOB_SIGNALS=${SIGNALS}; remove it or change JOB_DB`);
+    return { key: await signingKeyFromJwk('bench', kept.jwk), setupSeconds: 0, planted: plantedHashes(uniformHashes(SIGNALS, 1)) };
+  }
+  const bank = await buildBank(dbPath);
+  if (KEPT_DB !== undefined) writeFileSync(keyFile, JSON.stringify({ signals: SIGNALS, jwk: bank.jwk }));
+  return bank;
+}
+
+async function buildBank(dbPath: string): Promise<PreparedBank & { jwk: Parameters<typeof signingKeyFromJwk>[1] }> {
   const started = performance.now();
   await initialiseBank({ dbPath });
   const store = SqliteStore.open({ path: dbPath, appendAuditEntries: false });
@@ -55,9 +83,9 @@ async function buildBank(dbPath: string): Promise<{ key: SigningKey; setupSecond
   }
   process.stderr.write('\n');
   await store.close();
-  const planted = Array.from({ length: 256 }, (_, i) => bytesToHex(set.hashes, ((i * 7919) % SIGNALS) * 32, 32));
-  const signing = await signingKeyFromJwk('bench', { ...pair.privateJwk, kid: key.kid });
-  return { key: signing, setupSeconds: (performance.now() - started) / 1000, planted };
+  const jwk = { ...pair.privateJwk, kid: key.kid };
+  const signing = await signingKeyFromJwk('bench', jwk);
+  return { key: signing, jwk, setupSeconds: (performance.now() - started) / 1000, planted: plantedHashes(set) };
 }
 
 /** Sequential signed GET /v1/match of planted hashes until `until()` (or `count` samples); latencies in ms. */
@@ -166,9 +194,9 @@ async function round(client: SignalbankClient, planted: readonly string[], pid: 
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-job-'));
-  const dbPath = join(dir, 'bank.db');
+  const dbPath = KEPT_DB ?? join(dir, 'bank.db');
   try {
-    const bank = await buildBank(dbPath);
+    const bank = await prepareBank(dbPath);
     process.stderr.write(`setup: ${SIGNALS} signals in ${bank.setupSeconds.toFixed(1)} s\n`);
     const settings: Record<string, unknown>[] = [];
     const table: Record<string, string | number>[] = [];
