@@ -8,6 +8,10 @@
 //       near-duplicates 0–40 bits away, half misses) uploaded as NDJSON (spooled, streamed),
 //       matched by the service's runner, and every result line downloaded — end to end;
 //    3. the same single-match loop while the job is matching, to compare p99 with idle.
+//  The search bound, once per setting while the server is idle: `searchMany` at the job's radius
+//  over the first SEARCH_BOUND_QUERIES (default 100,000) of the job's queries, on an index of the
+//  same signals built in this process with the same niceness — what the job's matching rate is
+//  compared with (measured in the same run, under the same load).
 //  JOB_DB=file keeps the bank between runs (profiling; see `KEPT_DB`).
 //  Table on stdout, JSON in bench/results/job.json. Run under flock /tmp/signalbank-bench.lock.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +21,7 @@ import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.j
 import { initialiseBank } from '../src/bank/initialise-bank.js';
 import { SignalbankClient, type JobStatus } from '../src/client/signalbank-client.js';
 import { signingKeyFromJwk, type SigningKey } from '../src/client/sign-request.js';
+import { createHammingIndex } from '../src/index/create-hamming-index.js';
 import { bytesToHex } from '../src/signals/hex.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { SubmissionInput } from '../src/store/store.js';
@@ -41,6 +46,9 @@ const NICENESS = (process.env['JOB_NICENESS'] ?? '10,0').split(',').map(Number);
  * Unset (the default): a fresh bank in a temporary folder, removed at the end.
  */
 const KEPT_DB = process.env['JOB_DB'];
+const SEARCH_BOUND_QUERIES = Math.min(QUERIES, Number(process.env['SEARCH_BOUND_QUERIES'] ?? 100_000));
+/** The radius the job's queries get (PDQ's default). */
+const RADIUS = 31;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -110,6 +118,22 @@ function* jobQueries(): Generator<{ type: string; hash: string; ref: string }> {
     const count = Math.min(batch, QUERIES - start);
     const queries = queryMix(set, count, 1000 + start, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
     for (let q = 0; q < count; q++) yield { type: 'pdq', hash: bytesToHex(queries, q * 32, 32), ref: `q${start + q + 1}` };
+  }
+}
+
+/** Queries per second of `searchMany` alone over the job's first queries, with both search threads. */
+async function searchBound(niceness: number): Promise<number> {
+  const set = uniformHashes(SIGNALS, 1);
+  const index = createHammingIndex({ workerNiceness: niceness });
+  try {
+    index.addMany(set.ids, set.hashes);
+    const queries = queryMix(set, SEARCH_BOUND_QUERIES, 1000, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
+    await index.searchMany(queries.subarray(0, Math.min(SEARCH_BOUND_QUERIES, 5000) * 32), RADIUS); // warm-up
+    const started = performance.now();
+    await index.searchMany(queries, RADIUS);
+    return SEARCH_BOUND_QUERIES / ((performance.now() - started) / 1000);
+  } finally {
+    await index.close();
   }
 }
 
@@ -210,12 +234,14 @@ async function main(): Promise<void> {
       });
       const indexLoadMs = server.indexLoadMs;
       try {
+        const boundQps = await searchBound(niceness);
+        process.stderr.write(`niceness ${niceness}: search bound ${boundQps.toFixed(0)} q/s (searchMany of ${SEARCH_BOUND_QUERIES} job queries, server idle)\n`);
         const client = new SignalbankClient({ baseUrl: server.url, key: bank.key });
         const rounds: Round[] = [];
         for (let r = 0; r < ROUNDS; r++) {
           rounds.push(await round(client, bank.planted, server.pid, dbPath));
           const last = rounds.at(-1)!;
-          process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${last.totalSeconds.toFixed(1)} s (match ${last.matchSeconds.toFixed(1)} s), p99 ${last.p99Ratio.toFixed(2)}×, WAL ${(last.walBytes / 2 ** 20).toFixed(0)} MiB\n`);
+          process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${last.totalSeconds.toFixed(1)} s (match ${last.matchSeconds.toFixed(1)} s, ${(QUERIES / last.matchSeconds / boundQps).toFixed(2)} of the search bound), p99 ${last.p99Ratio.toFixed(2)}×, WAL ${(last.walBytes / 2 ** 20).toFixed(0)} MiB\n`);
         }
         const med = (pick: (round: Round) => number) => median(rounds.map(pick));
         const summary = {
@@ -226,6 +252,9 @@ async function main(): Promise<void> {
           downloadSeconds: med((r) => r.downloadSeconds),
           totalSeconds: med((r) => r.totalSeconds),
           queriesPerSecond: med((r) => r.queriesPerSecond),
+          searchBoundQueriesPerSecond: boundQps,
+          /** The matching phase's rate as a fraction of the search bound. */
+          matchShareOfBound: med((r) => QUERIES / r.matchSeconds / boundQps),
           idleP50Ms: med((r) => r.idleP50Ms),
           idleP99Ms: med((r) => r.idleP99Ms),
           busyP50Ms: med((r) => r.busyP50Ms),
@@ -241,6 +270,8 @@ async function main(): Promise<void> {
           'download s': summary.downloadSeconds,
           'total s': summary.totalSeconds,
           'queries/s': Math.round(summary.queriesPerSecond),
+          'search bound q/s': Math.round(boundQps),
+          'match / bound': summary.matchShareOfBound.toFixed(2),
           target: '≤ 60 s',
         });
         latency.push({

@@ -66,7 +66,7 @@ const ConfigSchema = z.object({
   jobMaxLines: integer(1).default(10_000_000),
   /** Batch jobs: longest line, in bytes; a longer one is an error line. */
   jobMaxLineBytes: integer(256).default(64 * 1024),
-  /** Batch jobs: queries matched per chunk between yields to the API. */
+  /** Batch jobs: queries per chunk — one search batch, and one transaction recording its results. */
   jobChunkSize: integer(1, 100_000).default(512),
   /** Batch jobs: how long finished jobs and their results are kept, in milliseconds (variable: a duration). */
   jobRetentionMs: duration.default(7 * 86_400_000),
