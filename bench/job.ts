@@ -8,14 +8,20 @@
 //       near-duplicates 0–40 bits away, half misses) uploaded as NDJSON (spooled, streamed),
 //       matched by the service's runner, and every result line downloaded — end to end;
 //    3. the same single-match loop while the job is matching, to compare p99 with idle.
+//  The search bound, once per setting while the server is idle: `searchMany` at the job's radius
+//  over the first SEARCH_BOUND_QUERIES (default 100,000) of the job's queries, on an index of the
+//  same signals built in this process with the same niceness — what the job's matching rate is
+//  compared with (measured in the same run, under the same load).
+//  JOB_DB=file keeps the bank between runs (profiling; see `KEPT_DB`).
 //  Table on stdout, JSON in bench/results/job.json. Run under flock /tmp/signalbank-bench.lock.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateMemberKeyPair, parsePublicJwk } from '../src/auth/member-keys.js';
 import { initialiseBank } from '../src/bank/initialise-bank.js';
 import { SignalbankClient, type JobStatus } from '../src/client/signalbank-client.js';
 import { signingKeyFromJwk, type SigningKey } from '../src/client/sign-request.js';
+import { createHammingIndex } from '../src/index/create-hamming-index.js';
 import { bytesToHex } from '../src/signals/hex.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { SubmissionInput } from '../src/store/store.js';
@@ -34,10 +40,42 @@ const IDLE_SAMPLES = Number(process.env['JOB_IDLE_SAMPLES'] ?? 1500);
 const LOOKUP_GAP_MS = 5;
 /** Search-thread niceness settings compared (the first is the service default). */
 const NICENESS = (process.env['JOB_NICENESS'] ?? '10,0').split(',').map(Number);
+/**
+ * A bank file to keep between runs (for profiling): built on the first run, with the member's key
+ * beside it (`<file>.key.json`), and reused as it is by later runs of the same JOB_SIGNALS.
+ * Unset (the default): a fresh bank in a temporary folder, removed at the end.
+ */
+const KEPT_DB = process.env['JOB_DB'];
+/** JOB_BUSY_LOOKUPS=0: no single-match requests while the job matches (its rate against the bound without API load; busy latencies NaN). */
+const BUSY_LOOKUPS = process.env['JOB_BUSY_LOOKUPS'] !== '0';
+const SEARCH_BOUND_QUERIES = Math.min(QUERIES, Number(process.env['SEARCH_BOUND_QUERIES'] ?? 100_000));
+/** The radius the job's queries get (PDQ's default). */
+const RADIUS = 31;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function buildBank(dbPath: string): Promise<{ key: SigningKey; setupSeconds: number; planted: string[] }> {
+interface PreparedBank {
+  key: SigningKey;
+  setupSeconds: number;
+  planted: string[];
+}
+
+const plantedHashes = (set: { hashes: Uint8Array }): string[] => Array.from({ length: 256 }, (_, i) => bytesToHex(set.hashes, ((i * 7919) % SIGNALS) * 32, 32));
+
+/** The kept bank of JOB_DB when it exists for this many signals, else a new one (kept when JOB_DB is set). */
+async function prepareBank(dbPath: string): Promise<PreparedBank> {
+  const keyFile = `${dbPath}.key.json`;
+  if (KEPT_DB !== undefined && existsSync(dbPath) && existsSync(keyFile)) {
+    const kept = JSON.parse(readFileSync(keyFile, 'utf8')) as { signals: number; jwk: Parameters<typeof signingKeyFromJwk>[1] };
+    if (kept.signals !== SIGNALS) throw new Error(`${dbPath} holds ${kept.signals} signals, not JOB_SIGNALS=${SIGNALS}; remove it or change JOB_DB`);
+    return { key: await signingKeyFromJwk('bench', kept.jwk), setupSeconds: 0, planted: plantedHashes(uniformHashes(SIGNALS, 1)) };
+  }
+  const bank = await buildBank(dbPath);
+  if (KEPT_DB !== undefined) writeFileSync(keyFile, JSON.stringify({ signals: SIGNALS, jwk: bank.jwk }));
+  return bank;
+}
+
+async function buildBank(dbPath: string): Promise<PreparedBank & { jwk: Parameters<typeof signingKeyFromJwk>[1] }> {
   const started = performance.now();
   await initialiseBank({ dbPath });
   const store = SqliteStore.open({ path: dbPath, appendAuditEntries: false });
@@ -55,9 +93,9 @@ async function buildBank(dbPath: string): Promise<{ key: SigningKey; setupSecond
   }
   process.stderr.write('\n');
   await store.close();
-  const planted = Array.from({ length: 256 }, (_, i) => bytesToHex(set.hashes, ((i * 7919) % SIGNALS) * 32, 32));
-  const signing = await signingKeyFromJwk('bench', { ...pair.privateJwk, kid: key.kid });
-  return { key: signing, setupSeconds: (performance.now() - started) / 1000, planted };
+  const jwk = { ...pair.privateJwk, kid: key.kid };
+  const signing = await signingKeyFromJwk('bench', jwk);
+  return { key: signing, jwk, setupSeconds: (performance.now() - started) / 1000, planted: plantedHashes(set) };
 }
 
 /** Sequential signed GET /v1/match of planted hashes until `until()` (or `count` samples); latencies in ms. */
@@ -82,6 +120,22 @@ function* jobQueries(): Generator<{ type: string; hash: string; ref: string }> {
     const count = Math.min(batch, QUERIES - start);
     const queries = queryMix(set, count, 1000 + start, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
     for (let q = 0; q < count; q++) yield { type: 'pdq', hash: bytesToHex(queries, q * 32, 32), ref: `q${start + q + 1}` };
+  }
+}
+
+/** Queries per second of `searchMany` alone over the job's first queries, with both search threads. */
+async function searchBound(niceness: number): Promise<number> {
+  const set = uniformHashes(SIGNALS, 1);
+  const index = createHammingIndex({ workerNiceness: niceness });
+  try {
+    index.addMany(set.ids, set.hashes);
+    const queries = queryMix(set, SEARCH_BOUND_QUERIES, 1000, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
+    await index.searchMany(queries.subarray(0, Math.min(SEARCH_BOUND_QUERIES, 5000) * 32), RADIUS); // warm-up
+    const started = performance.now();
+    await index.searchMany(queries, RADIUS);
+    return SEARCH_BOUND_QUERIES / ((performance.now() - started) / 1000);
+  } finally {
+    await index.close();
   }
 }
 
@@ -113,7 +167,7 @@ async function round(client: SignalbankClient, planted: readonly string[], pid: 
   const uploaded = performance.now();
   let status: JobStatus = created;
   let matching = true;
-  const busy = lookups(client, planted, () => !matching);
+  const busy = BUSY_LOOKUPS ? lookups(client, planted, () => !matching) : Promise.resolve([Number.NaN]);
   while (status.status === 'queued' || status.status === 'running') {
     await sleep(500);
     status = await client.jobStatus(created.id);
@@ -166,9 +220,9 @@ async function round(client: SignalbankClient, planted: readonly string[], pid: 
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-job-'));
-  const dbPath = join(dir, 'bank.db');
+  const dbPath = KEPT_DB ?? join(dir, 'bank.db');
   try {
-    const bank = await buildBank(dbPath);
+    const bank = await prepareBank(dbPath);
     process.stderr.write(`setup: ${SIGNALS} signals in ${bank.setupSeconds.toFixed(1)} s\n`);
     const settings: Record<string, unknown>[] = [];
     const table: Record<string, string | number>[] = [];
@@ -182,12 +236,14 @@ async function main(): Promise<void> {
       });
       const indexLoadMs = server.indexLoadMs;
       try {
+        const boundQps = await searchBound(niceness);
+        process.stderr.write(`niceness ${niceness}: search bound ${boundQps.toFixed(0)} q/s (searchMany of ${SEARCH_BOUND_QUERIES} job queries, server idle)\n`);
         const client = new SignalbankClient({ baseUrl: server.url, key: bank.key });
         const rounds: Round[] = [];
         for (let r = 0; r < ROUNDS; r++) {
           rounds.push(await round(client, bank.planted, server.pid, dbPath));
           const last = rounds.at(-1)!;
-          process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${last.totalSeconds.toFixed(1)} s (match ${last.matchSeconds.toFixed(1)} s), p99 ${last.p99Ratio.toFixed(2)}×, WAL ${(last.walBytes / 2 ** 20).toFixed(0)} MiB\n`);
+          process.stderr.write(`niceness ${niceness}, round ${r + 1}/${ROUNDS}: ${last.totalSeconds.toFixed(1)} s (match ${last.matchSeconds.toFixed(1)} s, ${(QUERIES / last.matchSeconds / boundQps).toFixed(2)} of the search bound), p99 ${last.p99Ratio.toFixed(2)}×, WAL ${(last.walBytes / 2 ** 20).toFixed(0)} MiB\n`);
         }
         const med = (pick: (round: Round) => number) => median(rounds.map(pick));
         const summary = {
@@ -198,6 +254,9 @@ async function main(): Promise<void> {
           downloadSeconds: med((r) => r.downloadSeconds),
           totalSeconds: med((r) => r.totalSeconds),
           queriesPerSecond: med((r) => r.queriesPerSecond),
+          searchBoundQueriesPerSecond: boundQps,
+          /** The matching phase's rate as a fraction of the search bound. */
+          matchShareOfBound: med((r) => QUERIES / r.matchSeconds / boundQps),
           idleP50Ms: med((r) => r.idleP50Ms),
           idleP99Ms: med((r) => r.idleP99Ms),
           busyP50Ms: med((r) => r.busyP50Ms),
@@ -213,6 +272,8 @@ async function main(): Promise<void> {
           'download s': summary.downloadSeconds,
           'total s': summary.totalSeconds,
           'queries/s': Math.round(summary.queriesPerSecond),
+          'search bound q/s': Math.round(boundQps),
+          'match / bound': summary.matchShareOfBound.toFixed(2),
           target: '≤ 60 s',
         });
         latency.push({

@@ -66,8 +66,8 @@ const ConfigSchema = z.object({
   jobMaxLines: integer(1).default(10_000_000),
   /** Batch jobs: longest line, in bytes; a longer one is an error line. */
   jobMaxLineBytes: integer(256).default(64 * 1024),
-  /** Batch jobs: queries matched per chunk between yields to the API. */
-  jobChunkSize: integer(1, 100_000).default(2048),
+  /** Batch jobs: queries per chunk — one search batch, and one transaction recording its results. */
+  jobChunkSize: integer(1, 100_000).default(512),
   /** Batch jobs: how long finished jobs and their results are kept, in milliseconds (variable: a duration). */
   jobRetentionMs: duration.default(7 * 86_400_000),
   /** Batch jobs: how often expired jobs are looked for, in milliseconds (variable: a duration). */

@@ -33,6 +33,7 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { JobService } from '../jobs/job-service.js';
+import { RequestActivity } from './request-activity.js';
 import { changeRoutes } from './routes/change-routes.js';
 import { matchRoutes } from './routes/match-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
@@ -93,7 +94,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const checkpoints = new CheckpointPublisher(store, logKey, { everyEntries: config.checkpointEveryEntries, everyMs: config.checkpointEveryMs, clock, logger });
     const matchCounter = new MatchCounter(store, clock, logger);
     const metrics = createMetrics({ sizes: () => bank.indexSizes(), memoryBytes: () => bank.indexMemoryBytes() }, () => jobs.store.countByStatus());
-    const jobs = new JobService({ db: store.db, bank, config, metrics, counter: matchCounter, logger, clock });
+    const requestActivity = new RequestActivity();
+    const jobs = new JobService({ db: store.db, bank, config, metrics, counter: matchCounter, logger, clock, foreground: requestActivity });
     const verifier = new RequestVerifier({ store, replay: new ReplayGuard(store), audience: config.audience, clock });
     const rateLimiter = new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst, clock);
     const routes: RouteSpec[] = [];
@@ -132,6 +134,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       app,
     );
     server.timeout = config.idleTimeoutMs;
+    requestActivity.track(server);
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -4,11 +4,12 @@
  * `Bank.match` — the very code `POST /v1/match` uses, so a job line's matches equal what that
  * route answers (`includeDisputed` false, retracted signals never) — whose index search runs on
  * the index's worker threads over every core. Its results are recorded, and its queries deleted,
- * in one transaction, so a restart continues from the first unanswered line. The next chunk is
- * handed to the workers before the current one is recorded, so the search threads stay busy
- * while this thread writes. Between chunks and between the steps of a chunk the runner yields to
- * the event loop, so requests interleave; a chunk is small enough that an interactive batch waits
- * at most one chunk for the workers.
+ * in one transaction, so a restart continues from the first unanswered line.
+ * Throughput: up to `PIPELINE_DEPTH` chunks are handed to the search workers ahead of the one
+ * being recorded, so the workers always have queued work while this thread builds result lines
+ * and writes. Latency of the API: the work this thread does per chunk is split into short
+ * synchronous steps, and before each one the runner waits (at most `FOREGROUND_WAIT_MS`) until
+ * no request is in flight, so that a request is rarely queued behind job work.
  */
 import type { Logger } from 'pino';
 import type { Bank, ItemResult, Match, ValidQuery } from '../bank/bank.js';
@@ -20,12 +21,19 @@ import type { JobRecord, ResultLine, SqliteJobStore, StoredQuery } from './job-s
 import { errorLine, matchesLine } from './result-lines.js';
 
 export interface JobRunnerOptions {
-  /** Queries matched per chunk. */
+  /** Queries matched, and recorded in one transaction, per chunk. */
   readonly chunkSize: number;
   /** Do not start the background loop (operators draining a node; tests step by hand). */
   readonly paused: boolean;
   /** How often an idle runner looks for work it was not woken for. */
   readonly idlePollMs?: number;
+  /** The API's requests in flight, which the runner's steps wait for (none: steps run at once). */
+  readonly foreground?: ForegroundActivity;
+}
+
+/** What the runner defers to: it waits for a moment without requests before each step. */
+export interface ForegroundActivity {
+  whenQuiet(maxWaitMs: number): Promise<void>;
 }
 
 /** Progress of a job this process is running: lines per second since it picked the job up. */
@@ -47,6 +55,11 @@ interface RunTrack {
   done: number;
 }
 
+/** Chunks handed to the search workers ahead of the one being recorded. */
+const PIPELINE_DEPTH = 3;
+/** Longest a step waits for the API to have no request in flight before it runs anyway. */
+const FOREGROUND_WAIT_MS = 10;
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class JobRunner {
@@ -54,8 +67,8 @@ export class JobRunner {
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private readonly tracks = new Map<number, RunTrack>();
-  /** The next chunk of the job in progress, already matching. */
-  private prefetched: MatchingChunk | undefined;
+  /** The next chunks of the job in progress, in line order, already handed to the matcher. */
+  private matching: MatchingChunk[] = [];
 
   constructor(
     private readonly store: SqliteJobStore,
@@ -84,6 +97,7 @@ export class JobRunner {
     this.wake();
     await this.running;
     this.running = undefined;
+    this.matching = [];
   }
 
   progress(job: JobRecord): JobProgress {
@@ -107,15 +121,12 @@ export class JobRunner {
       this.store.markRunning(job.rowId);
       return true;
     }
-    let chunk = this.prefetched?.rowId === job.rowId ? this.prefetched : undefined;
-    this.prefetched = undefined;
+    if (this.matching[0]?.rowId !== job.rowId) this.matching = [];
+    if (this.matching.length === 0) this.handOut(job, undefined);
+    const chunk = this.matching.shift();
     if (!chunk) {
-      const queries = this.store.pendingQueries(job.rowId, this.options.chunkSize);
-      if (queries.length === 0) {
-        this.finish(job);
-        return true;
-      }
-      chunk = this.startMatching(job, queries);
+      this.finish(job);
+      return true;
     }
     const { queries } = chunk;
     if (!this.tracks.has(job.rowId)) this.tracks.set(job.rowId, { startedMs: performance.now(), doneAtStart: job.done, done: job.done });
@@ -127,33 +138,34 @@ export class JobRunner {
       this.logger.error({ err: error, job: job.id }, 'job matching failed');
       this.store.finish(job.rowId, 'failed', reason);
       this.tracks.delete(job.rowId);
+      this.matching = [];
       return true;
     }
-    // The workers take the next chunk while this one is recorded.
-    const next = this.store.pendingQueries(job.rowId, this.options.chunkSize, queries.at(-1)!.line);
-    if (next.length > 0) this.prefetched = this.startMatching(job, next);
-    await yieldToEventLoop();
-    const lines: ResultLine[] = [];
+    // The workers take the next chunks while this one is recorded.
+    await this.foregroundQuiet();
+    this.handOut(job, chunk);
+    await this.foregroundQuiet();
+    const lines: ResultLine[] = new Array<ResultLine>(queries.length);
     const hitsByType = new Map<string, { queries: number; hits: number }>();
     let hits = 0;
     queries.forEach((query, i) => {
       const answer = answers[i]!;
       if (!answer.ok) {
-        lines.push({ line: query.line, result: errorLine(query.line, query.ref, answer.error) });
+        lines[i] = { line: query.line, result: errorLine(query.line, query.ref, answer.error) };
         return;
       }
-      lines.push({ line: query.line, result: matchesLine(query.line, query.ref, answer.value) });
+      lines[i] = { line: query.line, result: matchesLine(query.line, query.ref, answer.value) };
       const byType = hitsByType.get(query.type) ?? { queries: 0, hits: 0 };
       byType.queries++;
       byType.hits += answer.value.length;
       hitsByType.set(query.type, byType);
       hits += answer.value.length;
     });
-    await yieldToEventLoop();
+    await this.foregroundQuiet();
     if (!this.store.recordResults(job.rowId, lines, queries.at(-1)!.line)) {
       // Cancelled (or finished elsewhere) while this chunk was matched: nothing is recorded.
       this.tracks.delete(job.rowId);
-      this.prefetched = undefined;
+      this.matching = [];
       return true;
     }
     for (const [type, counts] of hitsByType) {
@@ -164,6 +176,24 @@ export class JobRunner {
     const track = this.tracks.get(job.rowId);
     if (track) track.done = job.done + lines.length;
     return true;
+  }
+
+  /** Waits, briefly, until no API request is in flight; at least lets queued events run. */
+  private foregroundQuiet(): Promise<void> {
+    return this.options.foreground?.whenQuiet(FOREGROUND_WAIT_MS) ?? yieldToEventLoop();
+  }
+
+  /**
+   * Tops up the chunks handed to the matcher to `PIPELINE_DEPTH` beyond `current` (the chunk
+   * being recorded, whose queries are still stored), reading the queries after the last line handed out.
+   */
+  private handOut(job: JobRecord, current: MatchingChunk | undefined): void {
+    while (this.matching.length < PIPELINE_DEPTH + (current ? 0 : 1)) {
+      const last = this.matching.at(-1) ?? current;
+      const queries = this.store.pendingQueries(job.rowId, this.options.chunkSize, last ? last.queries.at(-1)!.line : 0);
+      if (queries.length === 0) return;
+      this.matching.push(this.startMatching(job, queries));
+    }
   }
 
   private startMatching(job: JobRecord, queries: readonly StoredQuery[]): MatchingChunk {

@@ -15,7 +15,7 @@ import type { SqliteDatabase } from '../store/sqlite/database.js';
 import type { AuditOrigin } from '../store/store.js';
 import { JobIngester } from './job-ingester.js';
 import { JobRetention } from './job-retention.js';
-import { JobRunner } from './job-runner.js';
+import { JobRunner, type ForegroundActivity } from './job-runner.js';
 import { SqliteJobStore, type JobRecord } from './job-store.js';
 
 /** Lines written per ingest transaction, and result lines read per page. */
@@ -44,6 +44,8 @@ export interface JobServiceDependencies {
   readonly counter: MatchCounter;
   readonly logger: Logger;
   readonly clock: () => number;
+  /** The API's requests in flight: the runner's steps wait for a moment without one. */
+  readonly foreground?: ForegroundActivity;
 }
 
 export class JobService {
@@ -54,14 +56,18 @@ export class JobService {
   private readonly metrics: ServiceMetrics;
 
   constructor(deps: JobServiceDependencies) {
-    const { db, bank, config, metrics, counter, logger, clock } = deps;
+    const { db, bank, config, metrics, counter, logger, clock, foreground } = deps;
     this.metrics = metrics;
     this.store = new SqliteJobStore(db, clock);
     this.retention = new JobRetention(this.store, clock, logger, { retentionMs: config.jobRetentionMs, sweepIntervalMs: config.jobSweepIntervalMs });
     this.ingester = new JobIngester(this.store, bank, { maxLines: config.jobMaxLines, maxLineBytes: config.jobMaxLineBytes, batchLines: BATCH_LINES }, (rowId) =>
       this.retention.remove(rowId),
     );
-    this.runner = new JobRunner(this.store, bank, metrics, counter, logger, { chunkSize: config.jobChunkSize, paused: config.jobRunnerPaused });
+    this.runner = new JobRunner(this.store, bank, metrics, counter, logger, {
+      chunkSize: config.jobChunkSize,
+      paused: config.jobRunnerPaused,
+      ...(foreground && { foreground }),
+    });
   }
 
   /** Removes unacknowledged uploads, then starts the runner and the sweep. */

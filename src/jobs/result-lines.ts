@@ -7,10 +7,15 @@ import type { Match } from '../bank/bank.js';
 import { matchJson } from '../api/representations.js';
 import type { SignalbankError } from '../errors.js';
 
+/** `{"line":N` and the `,"ref":…` when there is one: the start every line of a query has. */
+const lineStart = (line: number, ref: string | null): string => `{"line":${line}${ref === null ? '' : `,"ref":${JSON.stringify(ref)}`}`;
+
+// Built as text rather than through one object per line: most lines of a large job have no
+// match, and this is the runner's per-line cost on the request thread (same bytes either way).
 export function matchesLine(line: number, ref: string | null, matches: readonly Match[]): string {
-  return JSON.stringify({ line, ...(ref !== null && { ref }), matches: matches.map(matchJson) });
+  return `${lineStart(line, ref)},"matches":${matches.length === 0 ? '[]' : JSON.stringify(matches.map(matchJson))}}`;
 }
 
 export function errorLine(line: number, ref: string | null, error: SignalbankError): string {
-  return JSON.stringify({ line, ...(ref !== null && { ref }), error: error.toItemError() });
+  return `${lineStart(line, ref)},"error":${JSON.stringify(error.toItemError())}}`;
 }
