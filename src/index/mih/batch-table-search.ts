@@ -25,10 +25,9 @@ import { scanSlots } from '../slot-scan.js';
 import type { SearchPlan } from './search-plan.js';
 import { popcount32 } from '../popcount.js';
 import { substringKey } from './substring-layout.js';
-import type { TableSet } from './substring-tables.js';
+import { bucketStart, type TableSet } from './substring-tables.js';
 import type { TableSearchTarget } from './table-search.js';
 
-const SPILL_STRIDE = 33;
 /** Probes are partitioned by key / 2^12: one partition covers a 4 KiB page of `keyEnd`. */
 const KEY_PAGE_BITS = 6;
 /** Pairs are partitioned by slot into at most this many partitions (at least 128 slots, a 4 KiB page of hashes, each). */
@@ -80,6 +79,8 @@ export class BatchTableSearcher {
   private rangeStart = new Int32Array(1 << 14);
   private rangeEnd = new Int32Array(1 << 14);
   private rangeQuery = new Uint16Array(1 << 14);
+  /** The end of the bucket `bucketStart` looked up last. */
+  private readonly bounds = new Int32Array(1);
   private tableRanges = new Int32Array(64);
   private queryKeys = new Uint32Array(0);
   /** `allKeys[q · m + t]`: query q's substring t, for the check of hits against earlier tables. */
@@ -244,22 +245,12 @@ export class BatchTableSearcher {
   /** Records the non-empty buckets of the first `probes` sorted probes of table `t` from range number `ranges` on; answers the new number of ranges. */
   private lookUp(tables: TableSet, t: number, probes: number, ranges: number): number {
     const { probeKeys, probeQueries, candidates } = this;
-    const { groupStart, keyEnd, spill } = tables.tables[t]!;
+    const table = tables.tables[t]!;
     if (this.rangeStart.length < ranges + probes) this.growRanges(ranges + probes);
-    const { rangeStart, rangeEnd, rangeQuery } = this;
+    const { rangeStart, rangeEnd, rangeQuery, bounds } = this;
     for (let j = 0; j < probes; j++) {
-      const probe = probeKeys[j]!;
-      const base = groupStart[probe >>> 5]!;
-      let start: number;
-      let end: number;
-      if (base >= 0) {
-        end = base + keyEnd[probe]!;
-        start = (probe & 31) === 0 ? base : base + keyEnd[probe - 1]!;
-      } else {
-        const at = ~base * SPILL_STRIDE + (probe & 31);
-        start = spill[at]!;
-        end = spill[at + 1]!;
-      }
+      const start = bucketStart(table, probeKeys[j]!, bounds);
+      const end = bounds[0]!;
       if (end > start) {
         const query = probeQueries[j]!;
         rangeStart[ranges] = start;
