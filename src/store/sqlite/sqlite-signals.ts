@@ -194,7 +194,7 @@ export class SqliteSignals {
         type: item.type,
         hash: hashBlob.toString('hex'),
         media: item.media,
-        labels: JSON.parse(labels) as string[],
+        labels: [...item.labels],
         submitters: 1,
         opinions: { confirm: 0, falsePositive: 0, disputeLabels: 0 },
         status: 'active',
