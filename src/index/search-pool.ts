@@ -1,8 +1,10 @@
 /**
  * The worker threads behind `searchMany`. Workers start on first use, each bound to its own lane
  * of the index memory (worker k uses lane k + 1), and are unreferenced while idle so that an
- * index never keeps a process alive. One batch runs at a time; every worker of the pool takes
- * part in it, and all share one cursor over the queries.
+ * index never keeps a process alive. Every worker takes part in every batch, and all share one
+ * cursor over its queries. Batches are handed to the workers as they come, without waiting for
+ * the one before to finish: each worker answers its requests in order, so a worker done with its
+ * part of one batch goes on to the next instead of waiting for the slowest at every batch's end.
  */
 import type { Worker } from 'node:worker_threads';
 import { OperationError } from '../errors.js';
@@ -11,7 +13,8 @@ import type { SearchAnswer, SearchRequest, SearchResponse, SearchSnapshot } from
 
 export class SearchPool {
   private workers: Worker[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Requests each worker has not answered yet (it is referenced while there are any). */
+  private readonly pending = new Map<Worker, number>();
   private nextRequestId = 1;
 
   /** `niceness` > 0 lowers the workers' scheduling priority (Linux; best effort). */
@@ -21,13 +24,7 @@ export class SearchPool {
   ) {}
 
   /** Ranked sort keys for every query, in query order (see `SearchAnswer`). */
-  run(snapshot: SearchSnapshot, queries: Uint8Array, maxDistance: number, limit: number): Promise<Float64Array[]> {
-    const run = this.queue.then(() => this.runNow(snapshot, queries, maxDistance, limit));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async runNow(snapshot: SearchSnapshot, queries: Uint8Array, maxDistance: number, limit: number): Promise<Float64Array[]> {
+  async run(snapshot: SearchSnapshot, queries: Uint8Array, maxDistance: number, limit: number): Promise<Float64Array[]> {
     const queryCount = queries.length / 32;
     const shared = new Uint8Array(new SharedArrayBuffer(Math.max(32, queries.length)));
     shared.set(queries);
@@ -58,7 +55,12 @@ export class SearchPool {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
-        worker.unref();
+        const left = (this.pending.get(worker) ?? 1) - 1;
+        if (left > 0) this.pending.set(worker, left);
+        else {
+          this.pending.delete(worker);
+          worker.unref();
+        }
       };
       const onMessage = (response: SearchResponse): void => {
         if (response.id !== request.id) return; // a late answer to a batch that already failed
@@ -79,7 +81,9 @@ export class SearchPool {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.ref();
+      const waiting = this.pending.get(worker) ?? 0;
+      if (waiting === 0) worker.ref();
+      this.pending.set(worker, waiting + 1);
       worker.postMessage(request);
     });
   }

@@ -323,6 +323,25 @@ describe.each(IMPLEMENTATIONS)('HammingIndex contract: $name', (implementation) 
     }
   });
 
+  it('answers several searchMany batches in flight at once, each exactly, with a change between them', async () => {
+    const random = new SeededRandom(23);
+    const set = clusteredHashes(random, 1500, 12);
+    const model = new BruteForceIndex();
+    const pooled = track(implementation.create({ workers: 2, inlineBatchNanos: 0 }));
+    for (const index of [model, pooled]) index.addMany(set.ids, set.packed);
+    const queries = mixedQueries(random, set, 90);
+    // Handed to the workers without waiting for each other: each worker answers them in order.
+    const first = [0, 10, 31, 64].map((radius) => ({ radius, answers: pooled.searchMany(queries, radius) }));
+    const wantFirst = first.map(({ radius }) => queries.map((query) => model.search(query, radius)));
+    for (const [i, batch] of first.entries()) expect(await batch.answers).toEqual(wantFirst[i]);
+    const inFlight = pooled.searchMany(queries, 31);
+    const moved = flipBits(random, set.packed.subarray(0, 32), 3);
+    for (const index of [model, pooled]) index.add(1, moved);
+    const after = pooled.searchMany(queries, 31);
+    await inFlight; // answered before or after the change; the next batch sees it
+    expect(await after).toEqual(queries.map((query) => model.search(query, 31)));
+  });
+
   it('leaves ids deleted or re-hashed while a searchMany batch runs out of its answers', async () => {
     const random = new SeededRandom(22);
     const set = clusteredHashes(random, 1000, 5);
