@@ -66,8 +66,10 @@ const ConfigSchema = z.object({
   jobMaxLines: integer(1).default(10_000_000),
   /** Batch jobs: longest line, in bytes; a longer one is an error line. */
   jobMaxLineBytes: integer(256).default(64 * 1024),
-  /** Batch jobs: queries per chunk — one search batch, and one transaction recording its results. */
+  /** Batch jobs: result lines recorded per step — one transaction, one short stretch of the request thread. */
   jobChunkSize: integer(1, 100_000).default(512),
+  /** Batch jobs: queries handed to the search threads at once (batched search pays from ~1,000 a thread). */
+  jobSearchBatch: integer(1, 100_000).default(4096),
   /** Batch jobs: how long finished jobs and their results are kept, in milliseconds (variable: a duration). */
   jobRetentionMs: duration.default(7 * 86_400_000),
   /** Batch jobs: how often expired jobs are looked for, in milliseconds (variable: a duration). */
@@ -106,6 +108,7 @@ export const CONFIG_ENV: Readonly<Record<keyof Config, string>> = {
   jobMaxLines: 'SIGNALBANK_JOB_MAX_LINES',
   jobMaxLineBytes: 'SIGNALBANK_JOB_MAX_LINE_BYTES',
   jobChunkSize: 'SIGNALBANK_JOB_CHUNK',
+  jobSearchBatch: 'SIGNALBANK_JOB_SEARCH_BATCH',
   jobRetentionMs: 'SIGNALBANK_JOB_RETENTION',
   jobSweepIntervalMs: 'SIGNALBANK_JOB_SWEEP_INTERVAL',
   jobRunnerPaused: 'SIGNALBANK_JOB_RUNNER_PAUSED',

@@ -21,9 +21,9 @@ import type {
   SubmitStatus,
   Verdict,
 } from '../store/store.js';
-import { SignalMatcher, validateMatchQuery, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type MatchSource, type ValidQuery } from './signal-matcher.js';
+import { SignalMatcher, validateMatchQuery, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type MatchSource, type SearchedBatch, type ValidQuery } from './signal-matcher.js';
 
-export { DEFAULT_MATCH_LIMIT, MAX_MATCH_LIMIT, itemResult, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type ValidQuery } from './signal-matcher.js';
+export { DEFAULT_MATCH_LIMIT, MAX_MATCH_LIMIT, itemResult, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type SearchedBatch, type ValidQuery } from './signal-matcher.js';
 
 /** A submission item whose JSON shape was checked at the boundary. */
 export interface SubmissionItem {
@@ -147,6 +147,19 @@ export class Bank {
   /** Answers every query: matches sorted by distance, then id as a string, at most `limit`. */
   async match(queries: readonly ItemResult<ValidQuery>[], options: MatchOptions): Promise<ItemResult<Match[]>[]> {
     return this.matcher.match(queries, options, this.source);
+  }
+
+  /**
+   * `match` in two halves, for batch jobs: `search` runs the index search of a whole batch (on the
+   * index's worker threads), `resolve` reads the signal rows of a slice of it and answers that
+   * slice exactly as `match` would have.
+   */
+  async search(queries: readonly ItemResult<ValidQuery>[], options: MatchOptions): Promise<SearchedBatch> {
+    return this.matcher.search(queries, options, this.source);
+  }
+
+  async resolve(searched: SearchedBatch, from: number, to: number): Promise<ItemResult<Match[]>[]> {
+    return this.matcher.resolve(searched, this.source, from, to);
   }
 
   /** Stops the indexes' worker threads. */

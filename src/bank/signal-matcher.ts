@@ -46,9 +46,19 @@ export interface MatchSource {
   byRowIds(rowIds: readonly number[]): Promise<Map<number, SignalRecord>>;
 }
 
-interface Candidate {
+export interface Candidate {
   readonly id: number;
   readonly distance: number;
+}
+
+/** A batch whose index search is done and whose signal rows are still to be read (`resolve`). */
+export interface SearchedBatch {
+  readonly queries: readonly ItemResult<ValidQuery>[];
+  readonly options: MatchOptions;
+  /** Per query: its index hits (cut after the `limit`-th distance, ties kept); none for a refused query. */
+  readonly hits: readonly (readonly Candidate[] | undefined)[];
+  /** Signals of exact types found by value, by row id. */
+  readonly exact: ReadonlyMap<number, SignalRecord>;
 }
 
 interface TypeIndex {
@@ -129,6 +139,16 @@ export class SignalMatcher {
 
   /** Answers every query: matches sorted by distance, then id as a string, at most `limit`. */
   async match(queries: readonly ItemResult<ValidQuery>[], options: MatchOptions, source: MatchSource): Promise<ItemResult<Match[]>[]> {
+    const searched = await this.search(queries, options, source);
+    return this.resolve(searched, source, 0, queries.length);
+  }
+
+  /**
+   * The first half of `match`: every query's index hits (exact types looked up in `source`).
+   * `resolve` then turns any range of them into matches, so that a large batch can be searched
+   * at once and its signal rows read a slice at a time.
+   */
+  async search(queries: readonly ItemResult<ValidQuery>[], options: MatchOptions, source: MatchSource): Promise<SearchedBatch> {
     if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_MATCH_LIMIT) {
       throw new InputError('ERR_VALIDATION', `limit must be an integer 1–${MAX_MATCH_LIMIT}`);
     }
@@ -156,11 +176,25 @@ export class SignalMatcher {
       const found = await this.searchIndex(group.type, group.hashes, group.maxDistance, options);
       group.positions.forEach((position, i) => (hits[position] = found[i]));
     }
+    return { queries, options, hits, exact };
+  }
+
+  /**
+   * The second half of `match`: the matches of queries `from` to `to` (exclusive) of a searched
+   * batch, checked against the signal rows as committed now.
+   */
+  async resolve(searched: SearchedBatch, source: MatchSource, from: number, to: number): Promise<ItemResult<Match[]>[]> {
+    const { queries, options, hits, exact } = searched;
     const wanted = new Set<number>();
-    for (const list of hits) for (const hit of list ?? []) if (!exact.has(hit.id)) wanted.add(hit.id);
+    for (let i = from; i < to; i++) for (const hit of hits[i] ?? []) if (!exact.has(hit.id)) wanted.add(hit.id);
     const rows = wanted.size > 0 ? await source.byRowIds([...wanted]) : new Map<number, SignalRecord>();
-    return queries.map((query, i) => {
-      if (!query.ok) return query;
+    const results: ItemResult<Match[]>[] = [];
+    for (let i = from; i < to; i++) {
+      const query = queries[i]!;
+      if (!query.ok) {
+        results.push(query);
+        continue;
+      }
       const matches: Match[] = [];
       for (const hit of hits[i] ?? []) {
         const signal = exact.get(hit.id) ?? rows.get(hit.id);
@@ -169,8 +203,9 @@ export class SignalMatcher {
         matches.push({ signal, distance: hit.distance });
       }
       matches.sort(byDistanceThenId);
-      return { ok: true, value: matches.slice(0, options.limit) };
-    });
+      results.push({ ok: true, value: matches.slice(0, options.limit) });
+    }
+    return results;
   }
 
   /**

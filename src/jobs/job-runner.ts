@@ -1,18 +1,21 @@
 /**
- * Runs batch matching jobs in the background, one chunk of queries at a time: the oldest
- * running job first (one resumed after a restart), then the oldest queued. A chunk goes through
- * `Bank.match` — the very code `POST /v1/match` uses, so a job line's matches equal what that
- * route answers (`includeDisputed` false, retracted signals never) — whose index search runs on
- * the index's worker threads over every core. Its results are recorded, and its queries deleted,
- * in one transaction, so a restart continues from the first unanswered line.
- * Throughput: up to `PIPELINE_DEPTH` chunks are handed to the search workers ahead of the one
- * being recorded, so the workers always have queued work while this thread builds result lines
- * and writes. Latency of the API: the work this thread does per chunk is split into short
- * synchronous steps, and before each one the runner waits (at most `FOREGROUND_WAIT_MS`) until
- * no request is in flight, so that a request is rarely queued behind job work.
+ * Runs batch matching jobs in the background: the oldest running job first (one resumed after a
+ * restart), then the oldest queued. Its queries go through `Bank.match` in its two halves — the
+ * very code `POST /v1/match` uses, so a job line's matches equal what that route answers
+ * (`includeDisputed` false, retracted signals never): `Bank.search` of a search batch
+ * (`searchBatch` queries, on the index's worker threads over every core, large enough for the
+ * batched search to pay), then, a chunk (`chunkSize` lines) at a time, `Bank.resolve` reads the
+ * matched signals and the chunk's results are recorded, and its queries deleted, in one
+ * transaction, so a restart continues from the first unanswered line.
+ * Throughput: up to `PIPELINE_DEPTH` search batches are handed to the workers ahead of the one
+ * being recorded, so the workers always have queued work while this thread records. Latency of
+ * the API: what this thread does per chunk is split into short synchronous steps, and before
+ * each one the runner waits (at most `FOREGROUND_WAIT_MS`) until no request is in flight, so
+ * that a request is rarely queued behind job work; the search batches are the threads' work at
+ * low priority (`SIGNALBANK_SEARCH_NICENESS`).
  */
 import type { Logger } from 'pino';
-import type { Bank, ItemResult, Match, ValidQuery } from '../bank/bank.js';
+import type { Bank, ItemResult, Match, SearchedBatch, ValidQuery } from '../bank/bank.js';
 import type { MatchCounter } from '../audit/match-counter.js';
 import type { ServiceMetrics } from '../api/metrics.js';
 import { isSignalbankError } from '../errors.js';
@@ -21,8 +24,10 @@ import type { JobRecord, ResultLine, SqliteJobStore, StoredQuery } from './job-s
 import { errorLine, matchesLine } from './result-lines.js';
 
 export interface JobRunnerOptions {
-  /** Queries matched, and recorded in one transaction, per chunk. */
+  /** Result lines recorded in one transaction (one step of this thread). */
   readonly chunkSize: number;
+  /** Queries searched at once on the search threads (default: `chunkSize`). */
+  readonly searchBatch?: number;
   /** Do not start the background loop (operators draining a node; tests step by hand). */
   readonly paused: boolean;
   /** How often an idle runner looks for work it was not woken for. */
@@ -42,11 +47,12 @@ export interface JobProgress {
   readonly eta: number | null;
 }
 
-/** A chunk handed to the matcher: its queries and their answers to come. */
-interface MatchingChunk {
+/** A search batch handed to the matcher: its queries, their index hits to come, and how many are recorded. */
+interface SearchBatch {
   readonly rowId: number;
   readonly queries: readonly StoredQuery[];
-  readonly answers: Promise<ItemResult<Match[]>[]>;
+  readonly searched: Promise<SearchedBatch>;
+  recorded: number;
 }
 
 interface RunTrack {
@@ -55,7 +61,7 @@ interface RunTrack {
   done: number;
 }
 
-/** Chunks handed to the search workers ahead of the one being recorded. */
+/** Search batches handed to the search workers, counting the one being recorded. */
 const PIPELINE_DEPTH = 3;
 /** Longest a step waits for the API to have no request in flight before it runs anyway. */
 const FOREGROUND_WAIT_MS = 10;
@@ -67,8 +73,8 @@ export class JobRunner {
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private readonly tracks = new Map<number, RunTrack>();
-  /** The next chunks of the job in progress, in line order, already handed to the matcher. */
-  private matching: MatchingChunk[] = [];
+  /** The next search batches of the job in progress, in line order, already handed to the matcher. */
+  private matching: SearchBatch[] = [];
 
   constructor(
     private readonly store: SqliteJobStore,
@@ -111,7 +117,7 @@ export class JobRunner {
   }
 
   /**
-   * Does one unit of work — starts, advances by one chunk, or finishes the next runnable job.
+   * Does one unit of work — starts, records one chunk of, or finishes the next runnable job.
    * Answers false when there was nothing to do. The background loop calls it repeatedly.
    */
   async step(): Promise<boolean> {
@@ -122,17 +128,23 @@ export class JobRunner {
       return true;
     }
     if (this.matching[0]?.rowId !== job.rowId) this.matching = [];
-    if (this.matching.length === 0) this.handOut(job, undefined);
-    const chunk = this.matching.shift();
-    if (!chunk) {
+    if (this.matching.length === 0) await this.handOut(job);
+    const batch = this.matching[0];
+    if (!batch) {
       this.finish(job);
       return true;
     }
-    const { queries } = chunk;
     if (!this.tracks.has(job.rowId)) this.tracks.set(job.rowId, { startedMs: performance.now(), doneAtStart: job.done, done: job.done });
-    let answers;
+    const from = batch.recorded;
+    const to = Math.min(from + this.options.chunkSize, batch.queries.length);
+    const queries = batch.queries.slice(from, to);
+    let answers: ItemResult<Match[]>[];
     try {
-      answers = await chunk.answers;
+      const searched = await batch.searched;
+      // The workers take the next batches while this one is recorded.
+      if (from === 0) await this.handOut(job);
+      await this.foregroundQuiet();
+      answers = await this.bank.resolve(searched, from, to);
     } catch (error) {
       const reason = isSignalbankError(error) ? error.toItemError() : { code: 'ERR_INTERNAL', message: 'Matching failed; the service logged why' };
       this.logger.error({ err: error, job: job.id }, 'job matching failed');
@@ -141,9 +153,6 @@ export class JobRunner {
       this.matching = [];
       return true;
     }
-    // The workers take the next chunks while this one is recorded.
-    await this.foregroundQuiet();
-    this.handOut(job, chunk);
     await this.foregroundQuiet();
     const lines: ResultLine[] = new Array<ResultLine>(queries.length);
     const hitsByType = new Map<string, { queries: number; hits: number }>();
@@ -168,6 +177,8 @@ export class JobRunner {
       this.matching = [];
       return true;
     }
+    batch.recorded = to;
+    if (to === batch.queries.length) this.matching.shift();
     for (const [type, counts] of hitsByType) {
       this.metrics.jobQueries.inc({ type }, counts.queries);
       if (counts.hits > 0) this.metrics.matches.inc({ type }, counts.hits);
@@ -184,27 +195,39 @@ export class JobRunner {
   }
 
   /**
-   * Tops up the chunks handed to the matcher to `PIPELINE_DEPTH` beyond `current` (the chunk
-   * being recorded, whose queries are still stored), reading the queries after the last line handed out.
+   * Tops up the search batches handed to the matcher to `PIPELINE_DEPTH`, reading the queries
+   * after the last line handed out (the batch being recorded counts: its queries are still stored)
+   * a chunk at a time, each read a step of its own.
    */
-  private handOut(job: JobRecord, current: MatchingChunk | undefined): void {
-    while (this.matching.length < PIPELINE_DEPTH + (current ? 0 : 1)) {
-      const last = this.matching.at(-1) ?? current;
-      const queries = this.store.pendingQueries(job.rowId, this.options.chunkSize, last ? last.queries.at(-1)!.line : 0);
+  private async handOut(job: JobRecord): Promise<void> {
+    const size = this.options.searchBatch ?? this.options.chunkSize;
+    while (this.matching.length < PIPELINE_DEPTH) {
+      const last = this.matching.at(-1);
+      let after = last ? last.queries.at(-1)!.line : 0;
+      const queries: StoredQuery[] = [];
+      while (queries.length < size) {
+        await this.foregroundQuiet();
+        const wanted = Math.min(this.options.chunkSize, size - queries.length);
+        const piece = this.store.pendingQueries(job.rowId, wanted, after);
+        for (const query of piece) queries.push(query);
+        if (piece.length < wanted) break;
+        after = piece.at(-1)!.line;
+      }
       if (queries.length === 0) return;
-      this.matching.push(this.startMatching(job, queries));
+      await this.foregroundQuiet();
+      this.matching.push(this.startSearch(job, queries));
     }
   }
 
-  private startMatching(job: JobRecord, queries: readonly StoredQuery[]): MatchingChunk {
+  private startSearch(job: JobRecord, queries: readonly StoredQuery[]): SearchBatch {
     const valid: ItemResult<ValidQuery>[] = queries.map((query) => ({
       ok: true,
       value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance },
     }));
-    const answers = this.bank.match(valid, { limit: job.limit, includeDisputed: false });
-    // Awaited by the step that records it; a chunk dropped (cancel, shutdown) must not go unhandled.
-    answers.catch(() => undefined);
-    return { rowId: job.rowId, queries, answers };
+    const searched = this.bank.search(valid, { limit: job.limit, includeDisputed: false });
+    // Awaited by the step that records it; a batch dropped (cancel, shutdown) must not go unhandled.
+    searched.catch(() => undefined);
+    return { rowId: job.rowId, queries, searched, recorded: 0 };
   }
 
   private finish(job: JobRecord): void {

@@ -65,6 +65,7 @@ export class JobService {
     );
     this.runner = new JobRunner(this.store, bank, metrics, counter, logger, {
       chunkSize: config.jobChunkSize,
+      searchBatch: config.jobSearchBatch,
       paused: config.jobRunnerPaused,
       ...(foreground && { foreground }),
     });

@@ -214,7 +214,8 @@ describe('jobs across restarts, cancellation and retention', () => {
   const lines = Array.from({ length: 20 }, (_, i) => (i === 4 ? 'bad line' : JSON.stringify({ type: 'pdq', hash: i % 3 === 0 ? BLUR : randomHash(), ref: `r${i + 1}` })));
 
   beforeAll(async () => {
-    t = await startTestService({ jobRunnerPaused: true, jobChunkSize: 3, jobMaxLines: 100, jobRetentionMs: 60_000 });
+    // Searched 7 queries at a time and recorded 3 at a time: chunks run across search batches.
+    t = await startTestService({ jobRunnerPaused: true, jobChunkSize: 3, jobSearchBatch: 7, jobMaxLines: 100, jobRetentionMs: 60_000 });
     const alice = await t.member('alice', ['submitter', 'matcher']);
     matcher = await t.member('matcher-co', ['matcher']);
     other = await t.member('other-co', ['matcher']);
