@@ -6,15 +6,25 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
+const BULK_GET = /^\/v1\/(?:jobs\/[^/?]+\/results|audit\/export)(?:[?]|$)/;
+
+/** A job upload, a job's results or the audit export: long transfers nobody waits on line by line. */
+export function isBulkTransfer(method: string | undefined, url: string | undefined): boolean {
+  if (url === undefined) return false;
+  if (method === 'POST') return url === '/v1/jobs' || url.startsWith('/v1/jobs?');
+  return method === 'GET' && BULK_GET.test(url);
+}
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class RequestActivity {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
 
-  /** Counts every request `server` receives. */
+  /** Counts every request `server` receives, except bulk transfers. */
   track(server: Server): void {
-    server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+      if (isBulkTransfer(request.method, request.url)) return;
       this.inFlight++;
       response.once('close', () => this.ended());
     });

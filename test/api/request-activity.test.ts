@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RequestActivity } from '../../src/api/request-activity.js';
+import { isBulkTransfer, RequestActivity } from '../../src/api/request-activity.js';
 
 let server: Server | undefined;
 
@@ -25,10 +25,10 @@ async function heldServer(activity: RequestActivity): Promise<{ port: number; he
   return { port: (server.address() as AddressInfo).port, held };
 }
 
-function send(port: number): { answered: Promise<void>; abort: () => void } {
+function send(port: number, method = 'GET', path = '/'): { answered: Promise<void>; abort: () => void } {
   const controller = new AbortController();
   const answered = new Promise<void>((resolve) => {
-    const outgoing = request({ host: '127.0.0.1', port, path: '/', signal: controller.signal }, (response) => {
+    const outgoing = request({ host: '127.0.0.1', port, method, path, signal: controller.signal }, (response) => {
       response.resume();
       response.on('end', resolve);
     });
@@ -90,5 +90,32 @@ describe('RequestActivity', () => {
     expect(waited).toBeGreaterThanOrEqual(45);
     expect(waited).toBeLessThan(2_000);
     expect(activity.requestsInFlight).toBe(1);
+  });
+
+  it('does not count bulk transfers: a job upload, the results of a job, the audit export', async () => {
+    const activity = new RequestActivity();
+    const { port, held } = await heldServer(activity);
+    const bulk = [send(port, 'POST', '/v1/jobs?limit=5'), send(port, 'GET', '/v1/jobs/abc/results'), send(port, 'GET', '/v1/audit/export?format=csv')];
+    await until(() => held.length === 3);
+    expect(activity.requestsInFlight).toBe(0);
+    const single = send(port, 'GET', '/v1/jobs/abc');
+    await until(() => held.length === 4);
+    expect(activity.requestsInFlight).toBe(1);
+    for (const response of held) response.end();
+    await Promise.all([...bulk, single].map((sent) => sent.answered));
+    await until(() => activity.requestsInFlight === 0);
+  });
+
+  it('tells bulk transfers by method and path', () => {
+    expect(isBulkTransfer('POST', '/v1/jobs')).toBe(true);
+    expect(isBulkTransfer('GET', '/v1/jobs/x/results')).toBe(true);
+    expect(isBulkTransfer('GET', '/v1/audit/export')).toBe(true);
+    expect(isBulkTransfer('GET', '/v1/jobs')).toBe(false);
+    expect(isBulkTransfer('GET', '/v1/jobs/x')).toBe(false);
+    expect(isBulkTransfer('DELETE', '/v1/jobs/x')).toBe(false);
+    expect(isBulkTransfer('POST', '/v1/match')).toBe(false);
+    expect(isBulkTransfer('GET', '/v1/match?type=pdq')).toBe(false);
+    expect(isBulkTransfer('GET', '/v1/audit/exports')).toBe(false);
+    expect(isBulkTransfer(undefined, undefined)).toBe(false);
   });
 });
