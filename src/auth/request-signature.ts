@@ -1,16 +1,17 @@
 /**
- * Checks the signature of a parsed request token (SPEC §3) with `node:crypto`, synchronously on
- * the calling thread: Ed25519 (`EdDSA`) or ECDSA P-256 with SHA-256 (`ES256`, the signature in
+ * Checks the signature of a parsed request token (SPEC §3) with `node:crypto`'s one-shot `verify`,
+ * which runs on libuv's thread pool: Ed25519 (`EdDSA`) or ECDSA P-256 with SHA-256 (`ES256`, the signature in
  * JWS's fixed-width r||s form, IEEE P1363), over the exact ASCII bytes of `protected.payload`
  * (RFC 7515 §5.2). Keys are imported from their JWK by jose, as everywhere else, and turned into
- * a `KeyObject` once. This replaces jose's `compactVerify` on the server's hot path only: jose
- * hands the work to WebCrypto, which runs it on libuv's thread pool, and the hop costs more CPU
- * than the check (docs/decisions.md, "Signed requests"). The signature part must be canonical
- * base64url of exactly 64 bytes, so whatever this accepts jose's `compactVerify` (the auditor's
- * check of logged requests) accepts too.
+ * a `KeyObject` once. This replaces jose's `compactVerify` on the server's hot path only: the
+ * check still runs on libuv's thread pool, but without WebCrypto's and jose's per-call work on
+ * the request thread, which is what bounds the service (docs/decisions.md, "Signed requests").
+ * The signature part must be canonical base64url of exactly 64 bytes, so whatever this accepts
+ * jose's `compactVerify` (the auditor's check of logged requests) accepts too.
  */
 import { KeyObject, verify } from 'node:crypto';
 import type { JWK } from 'jose';
+import { OperationError } from '../errors.js';
 import { importPublicKey } from './member-keys.js';
 import type { ParsedToken, RequestAlgorithm } from './request-token.js';
 
@@ -29,7 +30,8 @@ export async function importVerificationKey(jwk: JWK, alg: RequestAlgorithm): Pr
   const fits =
     key.type === 'public' &&
     (alg === 'EdDSA' ? key.asymmetricKeyType === 'ed25519' : key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1');
-  if (!fits) throw new Error(`The stored key is not a public key for ${alg}`);
+  // Registration (`parsePublicJwk`) makes this impossible; a row edited by hand could still do it.
+  if (!fits) throw new OperationError('ERR_INTERNAL', `The stored key is not a public key for ${alg}`);
   return { alg, key };
 }
 
