@@ -7,6 +7,7 @@
  * answered exactly as before. Every query gets the very answer it would get on its own.
  */
 import type { Bank, ItemResult, Match, MatchOptions, ValidQuery } from '../bank/bank.js';
+import { OperationError } from '../errors.js';
 
 interface Waiting {
   readonly query: ValidQuery;
@@ -39,7 +40,12 @@ export class MatchCoalescer {
     this.waiting.clear();
     for (const { options, queries } of groups) {
       this.bank.match(queries.map(({ query }) => ({ ok: true, value: query }) as const), options).then(
-        (results) => queries.forEach((waiting, i) => waiting.resolve(results[i]!)),
+        (results) =>
+          queries.forEach((waiting, i) => {
+            const result = results[i];
+            if (result) waiting.resolve(result);
+            else waiting.reject(new OperationError('ERR_INTERNAL', 'The match answered no result for a query'));
+          }),
         (error: unknown) => queries.forEach((waiting) => waiting.reject(error)),
       );
     }
