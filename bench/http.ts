@@ -137,12 +137,16 @@ async function loadRun(server: { url: string; pid: number }, scenario: Scenario,
       },
     ],
   });
+  // autocannon resolves only at its next once-a-second sample after the last answer, so the run
+  // ends at the last answer, not when the promise resolves (that rounded runs up to whole seconds).
+  let lastAnswerAt = started;
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    lastAnswerAt = performance.now();
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     if (status >= 200 && status < 300) latencies.push(ms);
   });
   const result = await instance;
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (lastAnswerAt - started) / 1000;
   const serverCpuSeconds = cpuSecondsOf(server.pid) - serverCpuBefore;
   const ownCpu = process.cpuUsage(ownCpuBefore);
   const ok = latencies.length;

@@ -15,8 +15,14 @@ export interface RawBody {
   readonly digest: string;
 }
 
+const NO_BYTES = Buffer.alloc(0);
+const EMPTY_BODY: RawBody = { bytes: NO_BYTES, digest: createHash('sha256').update(NO_BYTES).digest('base64url') };
+
 export async function readRawBody(req: IncomingMessage, limitBytes: number): Promise<RawBody> {
   const declared = req.headers['content-length'];
+  // Without Content-Length or Transfer-Encoding, HTTP/1.1 framing says there is no body (RFC 9112 §6.3):
+  // answer the empty body without setting up a stream read (most GETs).
+  if ((declared === undefined || declared === '0') && req.headers['transfer-encoding'] === undefined) return EMPTY_BODY;
   if (declared !== undefined && Number(declared) > limitBytes) throw tooLarge(limitBytes);
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];

@@ -5,11 +5,10 @@
  * large body. `verifyBody` then checks the body digest and finally consumes the `jti`, so that a
  * request refused for any other reason does not burn it. Each failure has its own code.
  */
-import { compactVerify, type CryptoKey } from 'jose';
 import { AuthError, ForbiddenError } from '../errors.js';
 import type { Member, Store } from '../store/store.js';
-import { importPublicKey } from './member-keys.js';
 import type { ReplayGuard } from './replay-guard.js';
+import { importVerificationKey, signatureVerifies, type VerificationKey } from './request-signature.js';
 import {
   CLOCK_SKEW_SECONDS,
   MAX_LIFETIME_SECONDS,
@@ -45,22 +44,19 @@ export interface RequestVerifierOptions {
 const KEY_CACHE_LIMIT = 10_000;
 
 export class RequestVerifier {
-  private readonly keys = new Map<string, { thumbprint: string; key: CryptoKey }>();
+  private readonly keys = new Map<string, { thumbprint: string; key: VerificationKey }>();
 
   constructor(private readonly options: RequestVerifierOptions) {}
 
   async verifyHeaders(request: SignedRequest): Promise<HeaderVerifiedRequest> {
-    const { token, header, claims } = parseRequestToken(tokenFromAuthorization(request.authorization));
+    const parsed = parseRequestToken(tokenFromAuthorization(request.authorization));
+    const { token, header, claims } = parsed;
     const stored = await this.options.store.getKey(header.kid);
     if (!stored || stored.memberId !== claims.iss) throw new AuthError('ERR_KEY_UNKNOWN', `No key ${header.kid} for member ${claims.iss}`);
     if (stored.status === 'revoked') throw new AuthError('ERR_KEY_REVOKED', `Key ${header.kid} was revoked`);
     if (stored.alg !== header.alg) throw new AuthError('ERR_SIGNATURE_INVALID', `Key ${header.kid} signs with ${stored.alg}, not ${header.alg}`);
-    const key = await this.publicKey(stored.kid, stored.thumbprint, () => importPublicKey(stored.publicJwk, stored.alg));
-    try {
-      await compactVerify(token, key, { algorithms: [stored.alg] });
-    } catch {
-      throw new AuthError('ERR_SIGNATURE_INVALID', 'The signature does not verify with the named key');
-    }
+    const key = await this.publicKey(stored.kid, stored.thumbprint, () => importVerificationKey(stored.publicJwk, stored.alg));
+    if (!(await signatureVerifies(parsed, key))) throw new AuthError('ERR_SIGNATURE_INVALID', 'The signature does not verify with the named key');
     const member = await this.options.store.getMember(claims.iss);
     if (!member) throw new AuthError('ERR_KEY_UNKNOWN', `No member ${claims.iss}`);
     if (member.status === 'suspended') throw new ForbiddenError('ERR_MEMBER_SUSPENDED', `Member ${member.id} is suspended`);
@@ -86,7 +82,7 @@ export class RequestVerifier {
     if (!fresh) throw new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
   }
 
-  private async publicKey(kid: string, thumbprint: string, load: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  private async publicKey(kid: string, thumbprint: string, load: () => Promise<VerificationKey>): Promise<VerificationKey> {
     const cached = this.keys.get(kid);
     if (cached?.thumbprint === thumbprint) return cached.key;
     const key = await load();

@@ -218,6 +218,29 @@ describe('match', () => {
     expect((await look.client.matchOne({ type: 'md5', hash: MD5.toUpperCase() })).matches.map((m) => m.distance)).toEqual([0]);
   });
 
+  it('answers single matches sent at once, with mixed options and a bad one among them, each as if alone', async () => {
+    const queries = [
+      { type: 'pdq' as const, hash: ORIG },
+      { type: 'pdq' as const, hash: BLUR, limit: 1 },
+      { type: 'pdq' as const, hash: ORIG, maxDistance: hammingDistanceHex(ORIG, BLUR) },
+      { type: 'md5' as const, hash: MD5 },
+      { type: 'pdq' as const, hash: 'abc' },
+      { type: 'pdq' as const, hash: FAR, maxDistance: 0 },
+      { type: 'pdq' as const, hash: CONTRAST, includeDisputed: true },
+    ];
+    const outcome = (query: (typeof queries)[number]) =>
+      look.client.matchOne(query).then(
+        (answer) => answer.matches.map((m) => [m.hash, m.distance]),
+        (error: unknown) => (error as { code?: string }).code,
+      );
+    const alone: unknown[] = [];
+    for (const query of queries) alone.push(await outcome(query));
+    const together = await Promise.all([...queries, ...queries].map(outcome));
+    expect(together).toEqual([...alone, ...alone]);
+    expect(alone[4]).toBe('ERR_INVALID_HASH');
+    expect(alone[1]).toHaveLength(1);
+  });
+
   it('answers a batch, a bad query in its place', async () => {
     const answer = parse(
       MatchAnswerSchema,

@@ -92,6 +92,47 @@ describe('sqlite engine', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('sees a member suspended or a key revoked through another connection on the very next read', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'bank.db');
+    const system = { actor: 'system', kid: null, proof: null };
+    const service = SqliteStore.open({ path });
+    const other = SqliteStore.open({ path });
+    await service.createMember({ id: 'admin', name: 'Admin', roles: ['admin'] }, system);
+    await service.addKey('admin', { preferredKid: 'admin-key', alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'x0' }, thumbprint: 't0' }, system);
+    await service.createMember({ id: 'acme', name: 'Acme', roles: ['matcher'] }, system);
+    // Added by the other connection: found by the service's next read (nothing missing is remembered).
+    expect(await service.getKey('acme-key')).toBeUndefined();
+    await other.addKey('acme', { preferredKid: 'acme-key', alg: 'EdDSA', publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'x1' }, thumbprint: 't1' }, system);
+    for (let read = 0; read < 3; read++) {
+      expect((await service.getKey('acme-key'))?.status).toBe('active');
+      expect((await service.getMember('acme'))?.status).toBe('active');
+    }
+    await other.updateMember('acme', { status: 'suspended' }, system);
+    expect((await service.getMember('acme'))?.status).toBe('suspended');
+    await other.updateMember('acme', { status: 'active', roles: ['submitter'] }, system);
+    expect(await service.getMember('acme')).toMatchObject({ status: 'active', roles: ['submitter'] });
+    await other.revokeKey('acme', 'acme-key', system);
+    expect((await service.getKey('acme-key'))?.status).toBe('revoked');
+    // A raw write outside the store's own methods (an operator's sqlite3) is seen too.
+    other.db.prepare("UPDATE members SET status = 'suspended' WHERE id = 'acme'").run();
+    expect((await service.getMember('acme'))?.status).toBe('suspended');
+    await other.close();
+    await service.close();
+    rmSync(dir, { recursive: true });
+  });
+
+  it('hands out members and keys that callers cannot alter', async () => {
+    const store = SqliteStore.open({ path: ':memory:' });
+    const system = { actor: 'system', kid: null, proof: null };
+    await store.createMember({ id: 'admin', name: 'Admin', roles: ['admin'] }, system);
+    const member = (await store.getMember('admin'))!;
+    expect(() => (member.roles as string[]).push('matcher')).toThrow(TypeError);
+    expect(() => Object.assign(member, { status: 'active' })).toThrow(TypeError);
+    expect((await store.getMember('admin'))?.roles).toEqual(['admin']);
+    await store.close();
+  });
+
   it('refuses to rewrite or delete audit entries', async () => {
     const store = SqliteStore.open({ path: ':memory:' });
     await store.createMember({ id: 'admin', name: 'Admin', roles: ['admin'] }, { actor: 'system', kid: null, proof: null });

@@ -71,6 +71,23 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         expect(await codeOf(store.updateMember('nobody', { name: 'x' }, origin('admin')))).toBe('ERR_NOT_FOUND');
       });
 
+      it('answers a member and a key as they are after each change, from the very next read', async () => {
+        await store.addKey('alpha', key(1, 'alpha-1'), origin('admin'));
+        // Read first, so that an engine that keeps what it read must notice each change below.
+        expect(await store.getMember('alpha')).toMatchObject({ status: 'active', roles: ['submitter', 'matcher'] });
+        expect((await store.getKey('alpha-1'))?.status).toBe('active');
+        const suspended = await store.updateMember('alpha', { status: 'suspended', roles: ['matcher'] }, origin('admin'));
+        expect(suspended).toMatchObject({ status: 'suspended', roles: ['matcher'] });
+        expect(await store.getMember('alpha')).toMatchObject({ status: 'suspended', roles: ['matcher'] });
+        await store.updateMember('alpha', { status: 'active' }, origin('admin'));
+        expect((await store.getMember('alpha'))?.status).toBe('active');
+        await store.revokeKey('alpha', 'alpha-1', origin('admin'));
+        expect((await store.getKey('alpha-1'))?.status).toBe('revoked');
+        // A refused change leaves what is read as it was.
+        expect(await codeOf(store.updateMember('admin', { status: 'suspended' }, origin('admin')))).toBe('ERR_CONFLICT');
+        expect((await store.getMember('admin'))?.status).toBe('active');
+      });
+
       it('never leaves the bank without an active admin holding a key', async () => {
         expect(await codeOf(store.updateMember('admin', { status: 'suspended' }, origin('admin')))).toBe('ERR_CONFLICT');
         expect(await codeOf(store.updateMember('admin', { roles: ['matcher'] }, origin('admin')))).toBe('ERR_CONFLICT');

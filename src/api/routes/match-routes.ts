@@ -6,12 +6,14 @@
 import { DEFAULT_MATCH_LIMIT, itemResult, type Bank, type ItemResult, type Match, type ValidQuery } from '../../bank/bank.js';
 import type { MatchCounter } from '../../audit/match-counter.js';
 import type { ServiceMetrics } from '../metrics.js';
+import { MatchCoalescer } from '../match-coalescer.js';
 import { checkMatchQuery } from '../match-query.js';
 import { matchJson } from '../representations.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { MatchAnswerSchema, MatchBodySchema, MatchQueryParamsSchema, SingleMatchAnswerSchema } from '../schemas.js';
 
 export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchCounter): RouteSpec[] {
+  const singles = new MatchCoalescer(bank);
   /** Metrics by type, and per-member counts for transparency reports (never the hashes). */
   const count = (memberId: string, queries: readonly ItemResult<ValidQuery>[], results: readonly ItemResult<Match[]>[]): void => {
     let answered = 0;
@@ -65,11 +67,11 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchC
       responses: { 200: { description: 'Matches, nearest first', schema: SingleMatchAnswerSchema } },
       errors: ['ERR_VALIDATION', 'ERR_UNKNOWN_TYPE', 'ERR_INVALID_HASH', 'ERR_DEGENERATE_HASH', 'ERR_INVALID_DISTANCE'],
       async handle({ query, caller }) {
-        const queries = [{ ok: true, value: bank.validateQuery(query) } as const];
-        const results = await bank.match(queries, { limit: query.limit ?? DEFAULT_MATCH_LIMIT, includeDisputed: query.includeDisputed ?? false });
-        count(caller!.id, queries, results);
-        const [result] = results;
-        if (!result?.ok) throw result?.error ?? new Error('match answered no result');
+        const valid = bank.validateQuery(query);
+        const queries = [{ ok: true, value: valid } as const];
+        const result = await singles.match(valid, { limit: query.limit ?? DEFAULT_MATCH_LIMIT, includeDisputed: query.includeDisputed ?? false });
+        count(caller!.id, queries, [result]);
+        if (!result.ok) throw result.error;
         return { body: { matches: result.value.map(matchJson) } };
       },
     }),
