@@ -374,7 +374,8 @@ function settle(world: World): void {
 
 const jobDir = join(dir, 'jobs');
 const jobDbPath = join(jobDir, 'bank.db');
-const JOB_ENV = { ...SERVE_ENV, SIGNALBANK_JOB_CHUNK: '8' };
+// Recorded 8 lines at a time from search batches of 40, so that kills land between batches too.
+const JOB_ENV = { ...SERVE_ENV, SIGNALBANK_JOB_CHUNK: '8', SIGNALBANK_JOB_SEARCH_BATCH: '40' };
 /** Lines a cut upload sends before it stalls: more than one ingest batch (8,192), so part of it is on disk. */
 const CUT_SENT_LINES = 9000;
 
