@@ -374,8 +374,9 @@ function settle(world: World): void {
 
 const jobDir = join(dir, 'jobs');
 const jobDbPath = join(jobDir, 'bank.db');
-// Recorded 8 lines at a time from search batches of 40, so that kills land between batches too.
-const JOB_ENV = { ...SERVE_ENV, SIGNALBANK_JOB_CHUNK: '8', SIGNALBANK_JOB_SEARCH_BATCH: '40' };
+// Recorded 8 lines at a time, each chunk searched on its own (the slowest a job runs), so that
+// the kills land while a job runs; the search batches are then as small as the chunks.
+const JOB_ENV = { ...SERVE_ENV, SIGNALBANK_JOB_CHUNK: '8', SIGNALBANK_JOB_SEARCH_BATCH: '8' };
 /** Lines a cut upload sends before it stalls: more than one ingest batch (8,192), so part of it is on disk. */
 const CUT_SENT_LINES = 9000;
 
