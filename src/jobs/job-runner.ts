@@ -26,8 +26,8 @@ import { errorLine, matchesLine } from './result-lines.js';
 export interface JobRunnerOptions {
   /** Result lines recorded in one transaction (one step of this thread). */
   readonly chunkSize: number;
-  /** Queries searched at once on the search threads (default: `chunkSize`). */
-  readonly searchBatch?: number;
+  /** Queries searched at once on the search threads. */
+  readonly searchBatch: number;
   /** Do not start the background loop (operators draining a node; tests step by hand). */
   readonly paused: boolean;
   /** How often an idle runner looks for work it was not woken for. */
@@ -200,7 +200,7 @@ export class JobRunner {
    * a chunk at a time, each read a step of its own.
    */
   private async handOut(job: JobRecord): Promise<void> {
-    const size = this.options.searchBatch ?? this.options.chunkSize;
+    const size = this.options.searchBatch;
     while (this.matching.length < PIPELINE_DEPTH) {
       const last = this.matching.at(-1);
       let after = last ? last.queries.at(-1)!.line : 0;
