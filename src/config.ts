@@ -66,7 +66,7 @@ const ConfigSchema = z.object({
   jobMaxLines: integer(1).default(10_000_000),
   /** Batch jobs: longest line, in bytes; a longer one is an error line. */
   jobMaxLineBytes: integer(256).default(64 * 1024),
-  /** Batch jobs: result lines recorded per step — one transaction, one short stretch of the request thread. */
+  /** Batch jobs: lines per stored block, a job's unit of work — answered and recorded in one step (one transaction, one short stretch of the request thread). Applies to jobs uploaded after it is set. */
   jobChunkSize: integer(1, 100_000).default(512),
   /** Batch jobs: queries handed to the search threads at once (batched search pays from ~1,000 a thread). */
   jobSearchBatch: integer(1, 100_000).default(4096),

@@ -1,8 +1,8 @@
 /**
  * Reads a job's NDJSON body as a stream and stores it: each line is parsed and checked
  * (`{"type","hash","maxDistance"?,"ref"?}`, the type's hash and radius rules) as it arrives, and
- * batches of lines are written in one transaction each — valid queries to run later, refused
- * lines directly as their error result. Memory stays bounded by one batch and one line
+ * kept in blocks of `blockLines` consecutive lines — valid queries to run later, refused lines
+ * directly as their error result — several blocks written in one transaction. Memory stays bounded by one batch and one line
  * (`maxLineBytes`; a longer line is an error line), whatever the body size. A body with more
  * than `maxLines` lines, or one that fails to arrive, is refused and everything stored for it is
  * removed; the job stays invisible (`receiving`) until the caller commits it.
@@ -11,14 +11,16 @@ import type { Bank } from '../bank/bank.js';
 import { InputError, LimitError, isSignalbankError } from '../errors.js';
 import { JobQueryLineSchema } from '../api/job-schemas.js';
 import { validationError } from '../api/problem.js';
-import type { ResultLine, SqliteJobStore, StoredQuery } from './job-store.js';
+import type { QueryBlock, ResultLine, SqliteJobStore, StoredQuery } from './job-store.js';
 import { ndjsonLines, type NdjsonLine } from './ndjson-lines.js';
 import { errorLine } from './result-lines.js';
 
 export interface IngestLimits {
   readonly maxLines: number;
   readonly maxLineBytes: number;
-  /** Lines written per transaction. */
+  /** Lines per stored block: the unit the runner answers and records in one step. */
+  readonly blockLines: number;
+  /** Lines written per transaction (whole blocks, at least one). */
   readonly batchLines: number;
 }
 
@@ -45,8 +47,18 @@ export class JobIngester {
     try {
       let total = 0;
       let errorLines = 0;
+      let firstLine = 1;
       let queries: StoredQuery[] = [];
       let refused: ResultLine[] = [];
+      let blocks: QueryBlock[] = [];
+      let blockedLines = 0;
+      const closeBlock = (): void => {
+        blocks.push({ firstLine, lastLine: total, queries, refused });
+        blockedLines += total - firstLine + 1;
+        firstLine = total + 1;
+        queries = [];
+        refused = [];
+      };
       for await (const lines of ndjsonLines(body, this.limits.maxLineBytes)) {
         for (const line of lines) {
           if (++total > this.limits.maxLines) {
@@ -58,15 +70,17 @@ export class JobIngester {
             refused.push(parsed.result);
             errorLines++;
           }
+          if (total - firstLine + 1 === this.limits.blockLines) closeBlock();
         }
-        if (queries.length + refused.length >= this.limits.batchLines) {
-          this.store.appendLines(rowId, queries, refused);
-          queries = [];
-          refused = [];
+        if (blockedLines >= this.limits.batchLines) {
+          this.store.appendBlocks(rowId, blocks);
+          blocks = [];
+          blockedLines = 0;
         }
       }
       if (total === 0) throw new InputError('ERR_VALIDATION', 'The job body holds no lines; send one query per line');
-      this.store.appendLines(rowId, queries, refused);
+      if (total >= firstLine) closeBlock();
+      this.store.appendBlocks(rowId, blocks);
       return { rowId, id, total, errorLines };
     } catch (error) {
       await this.remove(rowId);

@@ -1,15 +1,15 @@
 /**
  * Removes what jobs leave behind, in bounded steps with a yield to the event loop between them
- * so that removing ten million lines never blocks requests: the queries a cancelled or failed job
- * will never run, uploads that were refused or never acknowledged, and — once a finished job is
+ * so that removing ten million lines never blocks requests: the query blocks a cancelled or failed
+ * job will never run (the result lines of their refused lines are kept), uploads that were refused or never acknowledged, and — once a finished job is
  * older than the retention time — the job and its results. A periodic sweep does the first and
  * the last; the ingester calls `remove` for a refused upload.
  */
 import type { Logger } from 'pino';
 import type { SqliteJobStore } from './job-store.js';
 
-/** Rows deleted per transaction. */
-const STEP_ROWS = 10_000;
+/** Blocks of lines (up to `SIGNALBANK_JOB_CHUNK` lines each, 512 by default) deleted per transaction. */
+const STEP_BLOCKS = 64;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -44,7 +44,7 @@ export class JobRetention {
 
   /** Removes a job and everything stored for it. */
   async remove(rowId: number): Promise<void> {
-    while (!this.store.removeStep(rowId, STEP_ROWS)) await yieldToEventLoop();
+    while (!this.store.removeStep(rowId, STEP_BLOCKS)) await yieldToEventLoop();
   }
 
   /** One sweep (never two at once); answers how many jobs it removed. */
@@ -55,7 +55,7 @@ export class JobRetention {
 
   private async sweepNow(): Promise<number> {
     for (const rowId of this.store.finishedJobsWithQueries()) {
-      while (this.store.deleteQueries(rowId, STEP_ROWS) > 0) await yieldToEventLoop();
+      while (this.store.settleQueryBlocks(rowId, STEP_BLOCKS) > 0) await yieldToEventLoop();
     }
     const before = new Date(this.clock() - this.options.retentionMs).toISOString();
     const expired = this.store.expiredJobs(before);

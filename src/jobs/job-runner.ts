@@ -3,10 +3,11 @@
  * restart), then the oldest queued. Its queries go through `Bank.match` in its two halves — the
  * very code `POST /v1/match` uses, so a job line's matches equal what that route answers
  * (`includeDisputed` false, retracted signals never): `Bank.search` of a search batch
- * (`searchBatch` queries, on the index's worker threads over every core, large enough for the
- * batched search to pay), then, a chunk (`chunkSize` lines) at a time, `Bank.resolve` reads the
- * matched signals and the chunk's results are recorded, and its queries deleted, in one
- * transaction, so a restart continues from the first unanswered line.
+ * (stored blocks of consecutive lines adding up to `searchBatch` queries, on the index's worker
+ * threads over every core, large enough for the batched search to pay), then, a block (up to
+ * `SIGNALBANK_JOB_CHUNK` lines, as the ingester stored it) at a time, `Bank.resolve` reads the
+ * matched signals and the block's results are recorded, and its query block deleted, in one
+ * transaction, so a restart continues from the first unanswered block.
  * Throughput: up to `PIPELINE_DEPTH` search batches are handed to the workers ahead of the one
  * being recorded, so the workers always have queued work while this thread records. Latency of
  * the API: what this thread does per chunk is split into short synchronous steps, and before
@@ -20,13 +21,11 @@ import type { MatchCounter } from '../audit/match-counter.js';
 import type { ServiceMetrics } from '../api/metrics.js';
 import { isSignalbankError } from '../errors.js';
 import type { SignalTypeName } from '../signals/signal-type.js';
-import type { JobRecord, ResultLine, SqliteJobStore, StoredQuery } from './job-store.js';
+import type { JobRecord, QueryBlock, SqliteJobStore } from './job-store.js';
 import { errorLine, matchesLine } from './result-lines.js';
 
 export interface JobRunnerOptions {
-  /** Result lines recorded in one transaction (one step of this thread). */
-  readonly chunkSize: number;
-  /** Queries searched at once on the search threads. */
+  /** Queries searched at once on the search threads (whole stored blocks: at least this many, or the rest of the job). */
   readonly searchBatch: number;
   /** Do not start the background loop (operators draining a node; tests step by hand). */
   readonly paused: boolean;
@@ -47,12 +46,14 @@ export interface JobProgress {
   readonly eta: number | null;
 }
 
-/** A search batch handed to the matcher: its queries, their index hits to come, and how many are recorded. */
+/** A search batch handed to the matcher: its blocks, their index hits to come, and how many are recorded. */
 interface SearchBatch {
   readonly rowId: number;
-  readonly queries: readonly StoredQuery[];
+  readonly blocks: readonly QueryBlock[];
   readonly searched: Promise<SearchedBatch>;
+  /** Blocks recorded, and the queries they held (the position of the next block's first query in the batch). */
   recorded: number;
+  recordedQueries: number;
 }
 
 interface RunTrack {
@@ -135,16 +136,16 @@ export class JobRunner {
       return true;
     }
     if (!this.tracks.has(job.rowId)) this.tracks.set(job.rowId, { startedMs: performance.now(), doneAtStart: job.done, done: job.done });
-    const from = batch.recorded;
-    const to = Math.min(from + this.options.chunkSize, batch.queries.length);
-    const queries = batch.queries.slice(from, to);
+    const block = batch.blocks[batch.recorded]!;
+    const from = batch.recordedQueries;
+    const to = from + block.queries.length;
     let answers: ItemResult<Match[]>[];
     try {
       const searched = await batch.searched;
       // The workers take the next batches while this one is recorded.
-      if (from === 0) await this.handOut(job);
+      if (batch.recorded === 0) await this.handOut(job);
       await this.foregroundQuiet();
-      answers = await this.bank.resolve(searched, from, to);
+      answers = to > from ? await this.bank.resolve(searched, from, to) : [];
     } catch (error) {
       const reason = isSignalbankError(error) ? error.toItemError() : { code: 'ERR_INTERNAL', message: 'Matching failed; the service logged why' };
       this.logger.error({ err: error, job: job.id }, 'job matching failed');
@@ -154,38 +155,43 @@ export class JobRunner {
       return true;
     }
     await this.foregroundQuiet();
-    const lines: ResultLine[] = new Array<ResultLine>(queries.length);
+    // The block's result lines in line order: its answered queries and its refused lines.
+    let results = '';
+    let refused = 0;
     const hitsByType = new Map<string, { queries: number; hits: number }>();
     let hits = 0;
-    queries.forEach((query, i) => {
+    block.queries.forEach((query, i) => {
+      while (refused < block.refused.length && block.refused[refused]!.line < query.line) results += `${block.refused[refused++]!.result}\n`;
       const answer = answers[i]!;
       if (!answer.ok) {
-        lines[i] = { line: query.line, result: errorLine(query.line, query.ref, answer.error) };
+        results += `${errorLine(query.line, query.ref, answer.error)}\n`;
         return;
       }
-      lines[i] = { line: query.line, result: matchesLine(query.line, query.ref, answer.value) };
+      results += `${matchesLine(query.line, query.ref, answer.value)}\n`;
       const byType = hitsByType.get(query.type) ?? { queries: 0, hits: 0 };
       byType.queries++;
       byType.hits += answer.value.length;
       hitsByType.set(query.type, byType);
       hits += answer.value.length;
     });
+    while (refused < block.refused.length) results += `${block.refused[refused++]!.result}\n`;
     await this.foregroundQuiet();
-    if (!this.store.recordResults(job.rowId, lines, queries.at(-1)!.line)) {
-      // Cancelled (or finished elsewhere) while this chunk was matched: nothing is recorded.
+    if (!this.store.recordBlock(job.rowId, block, results)) {
+      // Cancelled (or finished elsewhere) while this block was matched: nothing is recorded.
       this.tracks.delete(job.rowId);
       this.matching = [];
       return true;
     }
-    batch.recorded = to;
-    if (to === batch.queries.length) this.matching.shift();
+    batch.recorded++;
+    batch.recordedQueries = to;
+    if (batch.recorded === batch.blocks.length) this.matching.shift();
     for (const [type, counts] of hitsByType) {
       this.metrics.jobQueries.inc({ type }, counts.queries);
       if (counts.hits > 0) this.metrics.matches.inc({ type }, counts.hits);
     }
-    this.counter.count(job.memberId, lines.length, hits);
+    this.counter.count(job.memberId, block.queries.length, hits);
     const track = this.tracks.get(job.rowId);
-    if (track) track.done = job.done + lines.length;
+    if (track) track.done = job.done + block.queries.length;
     return true;
   }
 
@@ -195,39 +201,38 @@ export class JobRunner {
   }
 
   /**
-   * Tops up the search batches handed to the matcher to `PIPELINE_DEPTH`, reading the queries
-   * after the last line handed out (the batch being recorded counts: its queries are still stored)
-   * a chunk at a time, each read a step of its own.
+   * Tops up the search batches handed to the matcher to `PIPELINE_DEPTH`, reading the blocks
+   * after the last one handed out (the batch being recorded counts: its blocks are still stored)
+   * a block at a time, each read a step of its own.
    */
   private async handOut(job: JobRecord): Promise<void> {
-    const size = this.options.searchBatch;
     while (this.matching.length < PIPELINE_DEPTH) {
-      const last = this.matching.at(-1);
-      let after = last ? last.queries.at(-1)!.line : 0;
-      const queries: StoredQuery[] = [];
-      while (queries.length < size) {
+      let after = this.matching.at(-1)?.blocks.at(-1)!.firstLine ?? 0;
+      const blocks: QueryBlock[] = [];
+      let queries = 0;
+      while (queries < this.options.searchBatch) {
         await this.foregroundQuiet();
-        const wanted = Math.min(this.options.chunkSize, size - queries.length);
-        const piece = this.store.pendingQueries(job.rowId, wanted, after);
-        for (const query of piece) queries.push(query);
-        if (piece.length < wanted) break;
-        after = piece.at(-1)!.line;
+        const block = this.store.pendingBlocks(job.rowId, 1, after)[0];
+        if (!block) break;
+        blocks.push(block);
+        queries += block.queries.length;
+        after = block.firstLine;
       }
-      if (queries.length === 0) return;
+      if (blocks.length === 0) return;
       await this.foregroundQuiet();
-      this.matching.push(this.startSearch(job, queries));
+      this.matching.push(this.startSearch(job, blocks));
     }
   }
 
-  private startSearch(job: JobRecord, queries: readonly StoredQuery[]): SearchBatch {
-    const valid: ItemResult<ValidQuery>[] = queries.map((query) => ({
-      ok: true,
-      value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance },
-    }));
+  private startSearch(job: JobRecord, blocks: readonly QueryBlock[]): SearchBatch {
+    const valid: ItemResult<ValidQuery>[] = [];
+    for (const block of blocks) {
+      for (const query of block.queries) valid.push({ ok: true, value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance } });
+    }
     const searched = this.bank.search(valid, { limit: job.limit, includeDisputed: false });
     // Awaited by the step that records it; a batch dropped (cancel, shutdown) must not go unhandled.
     searched.catch(() => undefined);
-    return { rowId: job.rowId, queries, searched, recorded: 0 };
+    return { rowId: job.rowId, blocks, searched, recorded: 0, recordedQueries: 0 };
   }
 
   private finish(job: JobRecord): void {

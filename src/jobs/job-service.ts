@@ -18,8 +18,10 @@ import { JobRetention } from './job-retention.js';
 import { JobRunner, type ForegroundActivity } from './job-runner.js';
 import { SqliteJobStore, type JobRecord } from './job-store.js';
 
-/** Lines written per ingest transaction, and result lines read per page. */
+/** Lines written per ingest transaction. */
 const BATCH_LINES = 8192;
+/** Blocks of result lines read per page of a results download. */
+const PAGE_BLOCKS = 16;
 
 export interface JobView {
   readonly id: string;
@@ -60,11 +62,10 @@ export class JobService {
     this.metrics = metrics;
     this.store = new SqliteJobStore(db, clock);
     this.retention = new JobRetention(this.store, clock, logger, { retentionMs: config.jobRetentionMs, sweepIntervalMs: config.jobSweepIntervalMs });
-    this.ingester = new JobIngester(this.store, bank, { maxLines: config.jobMaxLines, maxLineBytes: config.jobMaxLineBytes, batchLines: BATCH_LINES }, (rowId) =>
+    this.ingester = new JobIngester(this.store, bank, { maxLines: config.jobMaxLines, maxLineBytes: config.jobMaxLineBytes, blockLines: config.jobChunkSize, batchLines: BATCH_LINES }, (rowId) =>
       this.retention.remove(rowId),
     );
     this.runner = new JobRunner(this.store, bank, metrics, counter, logger, {
-      chunkSize: config.jobChunkSize,
       searchBatch: config.jobSearchBatch,
       paused: config.jobRunnerPaused,
       ...(foreground && { foreground }),
@@ -136,12 +137,10 @@ export class JobService {
   private async *resultPages(rowId: number): AsyncGenerator<string> {
     let after = 0;
     for (;;) {
-      const page = this.store.resultsAfter(rowId, after, BATCH_LINES);
-      if (page.length === 0) return;
-      let text = '';
-      for (const line of page) text += `${line.result}\n`;
-      yield text;
-      after = page.at(-1)!.line;
+      const page = this.store.resultPage(rowId, after, PAGE_BLOCKS);
+      if (!page) return;
+      yield page.text;
+      after = page.lastLine;
     }
   }
 

@@ -1,11 +1,13 @@
 /**
- * Persistence of batch matching jobs on the service's SQLite database (migration 0003): the job
- * rows, the queries still to run and the result lines. Every method is one transaction on the
- * service's connection. The invariants that make jobs survive a restart:
+ * Persistence of batch matching jobs on the service's SQLite database (migrations 0003, 0004): the
+ * job rows, and the job's lines in blocks of consecutive lines — query blocks still to run, result
+ * blocks answered. Every method is one transaction on the service's connection. The invariants
+ * that make jobs survive a restart:
  * - a job is `receiving` until its whole body is stored; only then does it become `queued`, in
  *   the same transaction as its `job.create` audit entry — that commit precedes the 202 answer;
- * - a chunk's results are inserted, its queries deleted and `done` advanced in one transaction,
- *   so the queries left are exactly the unfinished lines, whenever the process stops.
+ * - a block's results are inserted, its query block deleted and `done` advanced in one
+ *   transaction, so the query blocks left are exactly the unfinished lines, whenever the process
+ *   stops; result and query blocks never overlap, and together they hold every line of the job.
  * Cancelling appends `job.cancel` in the same transaction. Removal (a refused upload, the
  * retention sweep) deletes in bounded steps so that no single transaction blocks for long.
  */
@@ -54,6 +56,23 @@ export interface ResultLine {
   readonly result: string;
 }
 
+/**
+ * Lines `firstLine`..`lastLine` of a job as read from its body: the valid queries and the result
+ * lines of the refused ones, each in line order; together exactly the block's lines.
+ */
+export interface QueryBlock {
+  readonly firstLine: number;
+  readonly lastLine: number;
+  readonly queries: readonly StoredQuery[];
+  readonly refused: readonly ResultLine[];
+}
+
+/** A page of result text (NDJSON, each line ending in a newline) and the last line it covers. */
+export interface ResultPage {
+  readonly text: string;
+  readonly lastLine: number;
+}
+
 interface JobRow {
   id: number;
   public_id: string;
@@ -69,12 +88,41 @@ interface JobRow {
   error: string | null;
 }
 
-interface QueryRow {
-  line: number;
-  type: string;
-  hash: string;
-  max_distance: number;
-  ref: string | null;
+interface QueryBlockRow {
+  first_line: number;
+  last_line: number;
+  lines: string;
+}
+
+/** How a query block's lines are kept (column `lines`): compact arrays, not one object per line. */
+interface EncodedBlock {
+  q: [line: number, type: string, hash: string, maxDistance: number, ref: string | null][];
+  r: [line: number, result: string][];
+}
+
+function encodeBlock(block: QueryBlock): string {
+  const encoded: EncodedBlock = {
+    q: block.queries.map((query) => [query.line, query.type, query.hash, query.maxDistance, query.ref]),
+    r: block.refused.map((line) => [line.line, line.result]),
+  };
+  return JSON.stringify(encoded);
+}
+
+function decodeBlock(row: QueryBlockRow): QueryBlock {
+  const encoded = JSON.parse(row.lines) as EncodedBlock;
+  return {
+    firstLine: row.first_line,
+    lastLine: row.last_line,
+    queries: encoded.q.map(([line, type, hash, maxDistance, ref]) => ({ line, type, hash, maxDistance, ref })),
+    refused: encoded.r.map(([line, result]) => ({ line, result })),
+  };
+}
+
+/** The result lines of a block's refused lines, each ending in a newline. */
+function refusedText(block: QueryBlock): string {
+  let text = '';
+  for (const line of block.refused) text += `${line.result}\n`;
+  return text;
 }
 
 const TERMINAL: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
@@ -111,10 +159,12 @@ export class SqliteJobStore {
       insertJob: db.prepare<[string, string, number, string]>(
         `INSERT INTO jobs (public_id, member_id, status, match_limit, created_at) VALUES (?, ?, 'receiving', ?, ?)`,
       ),
-      insertQuery: db.prepare<[number, number, string, string, number, string | null]>(
-        'INSERT INTO job_queries (job_id, line, type, hash, max_distance, ref) VALUES (?, ?, ?, ?, ?, ?)',
+      insertQueryBlock: db.prepare<[number, number, number, number, string]>(
+        'INSERT INTO job_query_blocks (job_id, first_line, last_line, refused, lines) VALUES (?, ?, ?, ?, ?)',
       ),
-      insertResult: db.prepare<[number, number, string]>('INSERT INTO job_results (job_id, line, result) VALUES (?, ?, ?)'),
+      insertResultBlock: db.prepare<[number, number, number, number, string]>(
+        'INSERT INTO job_result_blocks (job_id, first_line, last_line, lines, results) VALUES (?, ?, ?, ?, ?)',
+      ),
       byRowId: db.prepare<[number], JobRow>('SELECT * FROM jobs WHERE id = ?'),
       byPublicId: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE public_id = ? AND status <> 'receiving'`),
       byMember: db.prepare<[string, number], JobRow>(`SELECT * FROM jobs WHERE member_id = ? AND status <> 'receiving' ORDER BY id DESC LIMIT ?`),
@@ -123,21 +173,31 @@ export class SqliteJobStore {
       ),
       nextRunnable: db.prepare<[], JobRow>(`SELECT * FROM jobs WHERE status IN ('running', 'queued') ORDER BY status = 'queued', id LIMIT 1`),
       markRunning: db.prepare<[string, number]>(`UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ? AND status IN ('queued', 'running')`),
-      pending: db.prepare<[number, number, number], QueryRow>('SELECT line, type, hash, max_distance, ref FROM job_queries WHERE job_id = ? AND line > ? ORDER BY line LIMIT ?'),
-      deleteQueriesThrough: db.prepare<[number, number]>('DELETE FROM job_queries WHERE job_id = ? AND line <= ?'),
+      pending: db.prepare<[number, number, number], QueryBlockRow>(
+        'SELECT first_line, last_line, lines FROM job_query_blocks WHERE job_id = ? AND first_line > ? ORDER BY first_line LIMIT ?',
+      ),
+      deleteQueryBlock: db.prepare<[number, number]>('DELETE FROM job_query_blocks WHERE job_id = ? AND first_line = ?'),
       advance: db.prepare<[number, number]>(`UPDATE jobs SET done = done + ? WHERE id = ? AND status = 'running'`),
       finish: db.prepare<[string, string, string | null, number]>(`UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status IN ('queued', 'running')`),
-      resultsAfter: db.prepare<[number, number, number], ResultLine>('SELECT line, result FROM job_results WHERE job_id = ? AND line > ? ORDER BY line LIMIT ?'),
+      // Answered blocks, and the refused lines of blocks a finished job never ran, in line order.
+      resultBlocksAfter: db.prepare<{ job: number; after: number; max: number }, { first_line: number; last_line: number; answered: number; text: string }>(
+        `SELECT first_line, last_line, 1 AS answered, results AS text FROM job_result_blocks WHERE job_id = @job AND first_line > @after
+         UNION ALL
+         SELECT first_line, last_line, 0 AS answered, lines AS text FROM job_query_blocks WHERE job_id = @job AND first_line > @after AND refused > 0
+         ORDER BY first_line LIMIT @max`,
+      ),
       receiving: db.prepare<[], { id: number }>(`SELECT id FROM jobs WHERE status = 'receiving'`),
       expired: db.prepare<[string], { id: number }>(`SELECT id FROM jobs WHERE status IN ('done', 'failed', 'cancelled') AND finished_at < ?`),
       finishedWithQueries: db.prepare<[], { id: number }>(
-        `SELECT j.id FROM jobs j WHERE j.status IN ('done', 'failed', 'cancelled') AND EXISTS (SELECT 1 FROM job_queries q WHERE q.job_id = j.id)`,
+        `SELECT j.id FROM jobs j WHERE j.status IN ('done', 'failed', 'cancelled') AND EXISTS (SELECT 1 FROM job_query_blocks q WHERE q.job_id = j.id)`,
       ),
-      deleteSomeQueries: db.prepare<{ job: number; max: number }>(
-        'DELETE FROM job_queries WHERE job_id = @job AND line <= (SELECT max(line) FROM (SELECT line FROM job_queries WHERE job_id = @job ORDER BY line LIMIT @max))',
+      deleteSomeQueryBlocks: db.prepare<{ job: number; max: number }>(
+        `DELETE FROM job_query_blocks WHERE job_id = @job AND first_line <= (SELECT max(first_line) FROM
+          (SELECT first_line FROM job_query_blocks WHERE job_id = @job ORDER BY first_line LIMIT @max))`,
       ),
-      deleteSomeResults: db.prepare<{ job: number; max: number }>(
-        'DELETE FROM job_results WHERE job_id = @job AND line <= (SELECT max(line) FROM (SELECT line FROM job_results WHERE job_id = @job ORDER BY line LIMIT @max))',
+      deleteSomeResultBlocks: db.prepare<{ job: number; max: number }>(
+        `DELETE FROM job_result_blocks WHERE job_id = @job AND first_line <= (SELECT max(first_line) FROM
+          (SELECT first_line FROM job_result_blocks WHERE job_id = @job ORDER BY first_line LIMIT @max))`,
       ),
       deleteJob: db.prepare<[number]>('DELETE FROM jobs WHERE id = ?'),
       countByStatus: db.prepare<[], { status: string; n: number }>(`SELECT status, count(*) AS n FROM jobs GROUP BY status`),
@@ -155,12 +215,11 @@ export class SqliteJobStore {
     return { rowId, id };
   }
 
-  /** Stores a batch of read lines: valid queries to run, and the result lines of refused ones. */
-  appendLines(rowId: number, queries: readonly StoredQuery[], refused: readonly ResultLine[]): void {
+  /** Stores blocks of read lines (valid queries to run, the results of refused lines), in one transaction. */
+  appendBlocks(rowId: number, blocks: readonly QueryBlock[]): void {
     this.db
       .transaction(() => {
-        for (const query of queries) this.q.insertQuery.run(rowId, query.line, query.type, query.hash, query.maxDistance, query.ref);
-        for (const line of refused) this.q.insertResult.run(rowId, line.line, line.result);
+        for (const block of blocks) this.q.insertQueryBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, encodeBlock(block));
       })
       .immediate();
   }
@@ -219,21 +278,24 @@ export class SqliteJobStore {
     return this.q.markRunning.run(this.now(), rowId).changes === 1;
   }
 
-  /** The next unfinished queries of a job after line `afterLine`, in line order. */
-  pendingQueries(rowId: number, limit: number, afterLine = 0): StoredQuery[] {
-    return this.q.pending.all(rowId, afterLine, limit).map((row) => ({ line: row.line, type: row.type, hash: row.hash, maxDistance: row.max_distance, ref: row.ref }));
+  /** The next unanswered blocks of a job, those starting after line `afterLine`, in line order. */
+  pendingBlocks(rowId: number, limit: number, afterLine = 0): QueryBlock[] {
+    return this.q.pending.all(rowId, afterLine, limit).map(decodeBlock);
   }
 
   /**
-   * Records the results of queries up to `lastLine` and deletes those queries, in one
-   * transaction; answers false (recording nothing) when the job is no longer running.
+   * Records a block's results — `results`, every line of the block in line order, each ending in
+   * a newline — deletes its query block and counts its queries as done, in one transaction;
+   * answers false (recording nothing) when the job is no longer running.
    */
-  recordResults(rowId: number, results: readonly ResultLine[], lastLine: number): boolean {
+  recordBlock(rowId: number, block: QueryBlock, results: string): boolean {
     return this.db
       .transaction(() => {
-        if (this.q.advance.run(results.length, rowId).changes !== 1) return false;
-        for (const result of results) this.q.insertResult.run(rowId, result.line, result.result);
-        this.q.deleteQueriesThrough.run(rowId, lastLine);
+        if (this.q.advance.run(block.queries.length, rowId).changes !== 1) return false;
+        if (this.q.deleteQueryBlock.run(rowId, block.firstLine).changes !== 1) {
+          throw new Error(`Job ${rowId} has no query block at line ${block.firstLine}`);
+        }
+        this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.queries.length + block.refused.length, results);
         return true;
       })
       .immediate();
@@ -244,9 +306,19 @@ export class SqliteJobStore {
     return this.q.finish.run(status, this.now(), error === undefined ? null : JSON.stringify(error), rowId).changes === 1;
   }
 
-  /** Result lines after `afterLine`, in line order. */
-  resultsAfter(rowId: number, afterLine: number, limit: number): ResultLine[] {
-    return this.q.resultsAfter.all(rowId, afterLine, limit);
+  /**
+   * The result text of up to `maxBlocks` blocks starting after line `afterLine`, in line order:
+   * answered blocks, and the refused lines of blocks a finished job will never run. Undefined
+   * when there is nothing after `afterLine`.
+   */
+  resultPage(rowId: number, afterLine: number, maxBlocks: number): ResultPage | undefined {
+    const rows = this.q.resultBlocksAfter.all({ job: rowId, after: afterLine, max: maxBlocks });
+    if (rows.length === 0) return undefined;
+    let text = '';
+    for (const row of rows) {
+      text += row.answered === 1 ? row.text : refusedText(decodeBlock({ first_line: row.first_line, last_line: row.last_line, lines: row.text }));
+    }
+    return { text, lastLine: rows.at(-1)!.first_line };
   }
 
   /** Jobs whose upload never completed (the service stopped while receiving). */
@@ -259,25 +331,37 @@ export class SqliteJobStore {
     return this.q.expired.all(before).map((row) => row.id);
   }
 
-  /** Finished (cancelled, failed) jobs that still hold queries they will never run. */
+  /** Finished (cancelled, failed) jobs that still hold query blocks they will never run. */
   finishedJobsWithQueries(): number[] {
     return this.q.finishedWithQueries.all().map((row) => row.id);
   }
 
-  /** Deletes up to `max` left-over queries of a job; answers how many. */
-  deleteQueries(rowId: number, max: number): number {
-    return this.q.deleteSomeQueries.run({ job: rowId, max }).changes;
+  /**
+   * Settles up to `max` blocks a finished job will never run, in one transaction: the result lines
+   * of their refused lines are kept as result blocks, their queries dropped. Answers how many.
+   */
+  settleQueryBlocks(rowId: number, max: number): number {
+    return this.db
+      .transaction(() => {
+        const blocks = this.pendingBlocks(rowId, max);
+        for (const block of blocks) {
+          if (block.refused.length > 0) this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, refusedText(block));
+          this.q.deleteQueryBlock.run(rowId, block.firstLine);
+        }
+        return blocks.length;
+      })
+      .immediate();
   }
 
   /**
-   * One bounded step of removing a job: up to `max` queries, then results, then the job row.
-   * Answers true when the job is gone.
+   * One bounded step of removing a job: up to `max` query blocks, then result blocks, then the job
+   * row. Answers true when the job is gone.
    */
   removeStep(rowId: number, max: number): boolean {
     return this.db
       .transaction(() => {
-        let left = max - this.q.deleteSomeQueries.run({ job: rowId, max }).changes;
-        if (left > 0) left -= this.q.deleteSomeResults.run({ job: rowId, max: left }).changes;
+        let left = max - this.q.deleteSomeQueryBlocks.run({ job: rowId, max }).changes;
+        if (left > 0) left -= this.q.deleteSomeResultBlocks.run({ job: rowId, max: left }).changes;
         if (left <= 0) return false;
         this.q.deleteJob.run(rowId);
         return true;

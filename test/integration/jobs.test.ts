@@ -164,7 +164,8 @@ describe('jobs on a running service', () => {
     const first = Buffer.from(Array.from({ length: half }, (_, i) => line(i)).join(''));
     const second = Buffer.from(Array.from({ length: half }, (_, i) => line(half + i)).join(''));
     const digest = createHash('sha256').update(first).update(second).digest('base64url');
-    const stored = () => (t.service.store.db.prepare(`SELECT count(*) AS n FROM job_queries q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'`).get() as { n: number }).n;
+    const stored = () =>
+      (t.service.store.db.prepare(`SELECT coalesce(sum(last_line - first_line + 1), 0) AS n FROM job_query_blocks q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'`).get() as { n: number }).n;
 
     let releaseSecondHalf!: () => void;
     const secondHalfMayGo = new Promise<void>((resolve) => (releaseSecondHalf = resolve));
@@ -214,7 +215,7 @@ describe('jobs across restarts, cancellation and retention', () => {
   const lines = Array.from({ length: 20 }, (_, i) => (i === 4 ? 'bad line' : JSON.stringify({ type: 'pdq', hash: i % 3 === 0 ? BLUR : randomHash(), ref: `r${i + 1}` })));
 
   beforeAll(async () => {
-    // Searched 7 queries at a time and recorded 3 at a time: chunks run across search batches.
+    // Stored and recorded in blocks of 3 lines, searched 7 queries or more at a time: batches of several blocks.
     t = await startTestService({ jobRunnerPaused: true, jobChunkSize: 3, jobSearchBatch: 7, jobMaxLines: 100, jobRetentionMs: 60_000 });
     const alice = await t.member('alice', ['submitter', 'matcher']);
     matcher = await t.member('matcher-co', ['matcher']);
@@ -226,7 +227,7 @@ describe('jobs across restarts, cancellation and retention', () => {
   it('refuses a body of more lines than the limit and keeps nothing of it', async () => {
     const code = await codeOf(matcher.client.createJob(Array.from({ length: 101 }, () => ({ type: 'pdq', hash: ORIG }))));
     expect(code).toBe('ERR_TOO_LARGE');
-    for (const table of ['jobs', 'job_queries', 'job_results']) expect(t.service.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
+    for (const table of ['jobs', 'job_query_blocks', 'job_result_blocks']) expect(t.service.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
   });
 
   it('cancels a queued job (audited), keeps its answered lines, and refuses to cancel it twice', async () => {
@@ -243,7 +244,10 @@ describe('jobs across restarts, cancellation and retention', () => {
       ['job.cancel', 'matcher-co'],
     ]);
     await t.service.jobs.retention.sweep();
-    expect(t.service.store.db.prepare('SELECT count(*) AS n FROM job_queries').get()).toEqual({ n: 0 });
+    expect(t.service.store.db.prepare('SELECT count(*) AS n FROM job_query_blocks').get()).toEqual({ n: 0 });
+    // The sweep dropped the queries it will never run, and kept the refused line's result.
+    expect((await resultLines(matcher.client, created.id)).map((line) => line['line'])).toEqual([5]);
+    expect((await matcher.client.jobStatus(created.id)).done).toBe(1);
     // An auditor's verification accepts the job entries and their request signatures.
     const auditor = await t.member('auditor-co', ['auditor']);
     const verified = await verifyLog(auditLogSource(auditor.client));
@@ -287,7 +291,7 @@ describe('jobs across restarts, cancellation and retention', () => {
     t.now += 61_000;
     expect(await t.service.jobs.retention.sweep()).toBeGreaterThanOrEqual(1);
     expect(await codeOf(other.client.jobStatus(created.id))).toBe('ERR_NOT_FOUND');
-    for (const table of ['jobs', 'job_queries', 'job_results']) expect(t.service.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
+    for (const table of ['jobs', 'job_query_blocks', 'job_result_blocks']) expect(t.service.store.db.prepare(`SELECT count(*) AS n FROM ${table}`).get()).toEqual({ n: 0 });
   });
 });
 

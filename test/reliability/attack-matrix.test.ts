@@ -349,7 +349,7 @@ describe('cross-member attempts on batch jobs', () => {
   let mallory: TestMember;
   const jobLines = (n: number) => Array.from({ length: n }, () => ({ type: 'pdq', hash: freshHash(), maxDistance: 31 }));
   /** Rows of the job tables: a refused upload must leave none behind. */
-  const jobRows = () => ['jobs', 'job_queries', 'job_results'].map((table) => t.service.store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number);
+  const jobRows = () => ['jobs', 'job_query_blocks', 'job_result_blocks'].map((table) => t.service.store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number);
   /** A problem answer without what may differ between two ids: the id itself and the request id. */
   const withoutId = (body: unknown, id: string) => ({ ...(JSON.parse(JSON.stringify(body).replaceAll(id, '<id>')) as Record<string, unknown>), requestId: undefined });
 

@@ -443,12 +443,19 @@ function withJobDb<T>(read: (db: Database.Database) => T): T {
 
 const JOB_INVARIANTS: Record<string, string> = {
   'uploads never committed': "SELECT count(*) FROM jobs WHERE status = 'receiving'",
-  'queries without a job': 'SELECT count(*) FROM job_queries q WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = q.job_id)',
-  'results without a job': 'SELECT count(*) FROM job_results r WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = r.job_id)',
-  'jobs whose done is not their result count': 'SELECT count(*) FROM jobs j WHERE done != (SELECT count(*) FROM job_results WHERE job_id = j.id)',
-  'unfinished jobs whose queries and results are not their lines': `SELECT count(*) FROM jobs j WHERE status IN ('queued', 'running')
-    AND total != done + (SELECT count(*) FROM job_queries WHERE job_id = j.id)`,
-  'results beyond the last line': 'SELECT count(*) FROM job_results r JOIN jobs j ON j.id = r.job_id WHERE r.line < 1 OR r.line > j.total',
+  'query blocks without a job': 'SELECT count(*) FROM job_query_blocks q WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = q.job_id)',
+  'result blocks without a job': 'SELECT count(*) FROM job_result_blocks r WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = r.job_id)',
+  // done counts the result lines held, plus the refused lines of blocks not run yet.
+  'jobs whose done is not their result count': `SELECT count(*) FROM jobs j WHERE status != 'receiving' AND done !=
+    coalesce((SELECT sum(lines) FROM job_result_blocks WHERE job_id = j.id), 0) + coalesce((SELECT sum(refused) FROM job_query_blocks WHERE job_id = j.id), 0)`,
+  'unfinished jobs whose blocks are not their lines': `SELECT count(*) FROM jobs j WHERE status IN ('queued', 'running')
+    AND total != coalesce((SELECT sum(last_line - first_line + 1) FROM job_query_blocks WHERE job_id = j.id), 0)
+      + coalesce((SELECT sum(last_line - first_line + 1) FROM job_result_blocks WHERE job_id = j.id), 0)`,
+  'overlapping blocks': `SELECT count(*) FROM (SELECT job_id, first_line, last_line FROM job_query_blocks UNION ALL SELECT job_id, first_line, last_line FROM job_result_blocks) a
+    JOIN (SELECT job_id, first_line, last_line FROM job_query_blocks UNION ALL SELECT job_id, first_line, last_line FROM job_result_blocks) b
+    ON a.job_id = b.job_id AND a.first_line < b.first_line AND b.first_line <= a.last_line`,
+  'blocks beyond the last line': `SELECT count(*) FROM (SELECT job_id, last_line FROM job_query_blocks UNION ALL SELECT job_id, last_line FROM job_result_blocks) b
+    JOIN jobs j ON j.id = b.job_id WHERE j.status != 'receiving' AND b.last_line > j.total`,
   'jobs without their create entry': `SELECT count(*) FROM jobs j WHERE NOT EXISTS
     (SELECT 1 FROM audit_entries a WHERE a.action = 'job.create' AND a.subject = j.public_id AND a.actor = j.member_id AND json_extract(a.data, '$.total') = j.total)`,
   'create entries without their job': "SELECT count(*) FROM audit_entries a WHERE a.action = 'job.create' AND NOT EXISTS (SELECT 1 FROM jobs WHERE public_id = a.subject)",
@@ -575,7 +582,8 @@ describe('crash safety of batch jobs under SIGKILL', () => {
       world.cutTotals.push(cutLines.length);
       const cut = cutUpload(server, keys.alice, cutLines, CUT_SENT_LINES);
       const receivingDeadline = Date.now() + 10_000;
-      const receivedRows = () => withJobDb((db) => db.prepare("SELECT count(*) FROM job_queries q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'").pluck().get() as number);
+      const receivedRows = () =>
+        withJobDb((db) => db.prepare("SELECT coalesce(sum(last_line - first_line + 1), 0) FROM job_query_blocks q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'").pluck().get() as number);
       while (receivedRows() < 8192 && Date.now() < receivingDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(receivedRows()).toBeGreaterThanOrEqual(8192);
       await new Promise((resolve) => setTimeout(resolve, random.below(150)));
