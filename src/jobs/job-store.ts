@@ -215,13 +215,25 @@ export class SqliteJobStore {
     return { rowId, id };
   }
 
-  /** Stores blocks of read lines (valid queries to run, the results of refused lines), in one transaction. */
+  /**
+   * Stores blocks of read lines (valid queries to run, the results of refused lines) of a job being
+   * received, in one transaction. Committed without waiting for the disk (`synchronous=NORMAL`):
+   * these rows count for nothing until `commitReceived`, whose `synchronous=FULL` commit syncs the
+   * write-ahead log — and with it every frame written before, these included — before the upload
+   * is acknowledged; a crash before that leaves a `receiving` job, removed at start.
+   */
   appendBlocks(rowId: number, blocks: readonly QueryBlock[]): void {
-    this.db
-      .transaction(() => {
-        for (const block of blocks) this.q.insertQueryBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, encodeBlock(block));
-      })
-      .immediate();
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db
+        .transaction(() => {
+          for (const block of blocks) this.q.insertQueryBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, encodeBlock(block));
+        })
+        .immediate();
+    } finally {
+      this.db.pragma(`synchronous = ${synchronous}`);
+    }
   }
 
   /** Makes a received job durable and runnable, with its `job.create` audit entry. */

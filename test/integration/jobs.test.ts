@@ -192,6 +192,8 @@ describe('jobs on a running service', () => {
     expect(response.status).toBe(202);
     const job = JobSchema.parse(await response.json());
     expect(job.total).toBe(lineCount);
+    // Received blocks are written without waiting for the disk; the connection is back to FULL after.
+    expect(t.service.store.db.pragma('synchronous', { simple: true })).toBe(2);
     // The body is ~13 MB; holding it (as strings, twice the bytes) would show here.
     expect(heapPeak - heapBefore).toBeLessThan(64 * 1024 * 1024);
     const finished = await waitForEnd(matcher.client, job.id, 60_000);

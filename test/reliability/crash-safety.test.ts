@@ -35,6 +35,7 @@ import { auditLogSource } from '../../src/client/audit-log-source.js';
 import { loadSigningKey, signRequest, signingKeyFromJwk, type SigningKey } from '../../src/client/sign-request.js';
 import { SignalbankClient, type SubmitItem } from '../../src/client/signalbank-client.js';
 import type { Checkpoint } from '../../src/store/store.js';
+import { INGEST_BATCH_LINES } from '../../src/jobs/job-service.js';
 import { runCli } from '../support/run-cli.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 
@@ -374,11 +375,11 @@ function settle(world: World): void {
 
 const jobDir = join(dir, 'jobs');
 const jobDbPath = join(jobDir, 'bank.db');
-// Recorded 8 lines at a time, each chunk searched on its own (the slowest a job runs), so that
+// Stored and recorded in blocks of 8 lines, each block searched on its own (the slowest a job runs), so that
 // the kills land while a job runs; the search batches are then as small as the chunks.
 const JOB_ENV = { ...SERVE_ENV, SIGNALBANK_JOB_CHUNK: '8', SIGNALBANK_JOB_SEARCH_BATCH: '8' };
-/** Lines a cut upload sends before it stalls: more than one ingest batch (8,192), so part of it is on disk. */
-const CUT_SENT_LINES = 9000;
+/** Lines a cut upload sends before it stalls: more than one ingest batch, so part of it is on disk. */
+const CUT_SENT_LINES = INGEST_BATCH_LINES + 800;
 
 interface JobsWorld {
   /** Jobs whose 202 came: id → their lines and whether their cancel was acknowledged. */
@@ -584,8 +585,8 @@ describe('crash safety of batch jobs under SIGKILL', () => {
       const receivingDeadline = Date.now() + 10_000;
       const receivedRows = () =>
         withJobDb((db) => db.prepare("SELECT coalesce(sum(last_line - first_line + 1), 0) FROM job_query_blocks q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'").pluck().get() as number);
-      while (receivedRows() < 8192 && Date.now() < receivingDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(receivedRows()).toBeGreaterThanOrEqual(8192);
+      while (receivedRows() < INGEST_BATCH_LINES && Date.now() < receivingDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(receivedRows()).toBeGreaterThanOrEqual(INGEST_BATCH_LINES);
       await new Promise((resolve) => setTimeout(resolve, random.below(150)));
       const before = await alice.jobStatus(running.id);
       if (before.status === 'running' && before.done > 0 && before.done < before.total) world.killedMidJob++;
