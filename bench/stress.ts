@@ -16,7 +16,7 @@
 // Table on stdout, JSON in bench/results/stress.json; exit code 1 when any check failed.
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,14 @@ const PRESIGNED = Number(process.env['STRESS_PRESIGNED'] ?? 150_000);
 const MIX = mixFrom(process.env['STRESS_MIX'] ?? '0.8,0.15,0.05');
 const CRASH_ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 100);
 const FUZZ_RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
+/**
+ * `STRESS_BANK_CACHE=dir`, for experiments: the populated bank (its directory and the load
+ * members' keys) is kept in `dir` the first time and copied from there by later runs with the same
+ * STRESS_SIGNALS, instead of being populated again (80–100 s at 1,000,000 signals).
+ */
+const BANK_CACHE = process.env['STRESS_BANK_CACHE'];
+/** `STRESS_SERVER_NODE_ARGS`: extra node flags for the server under load (space-separated), e.g. `--expose-gc --import ./bench/lib/memory-probe.ts`. */
+const SERVER_NODE_ARGS = (process.env['STRESS_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 /** `STRESS_HEAVY=0`: the load and the backup only, written to stress-load.json (the full run's file is kept). */
 const HEAVY = process.env['STRESS_HEAVY'] !== '0';
 /** Early, so that the backup (13–16 s at 1,000,000 signals) runs under the load and is over before the second half. */
@@ -87,6 +95,26 @@ async function addMember(store: SqliteStore, id: string, roles: Role[]): Promise
   const pair = await generateMemberKeyPair();
   const key = await store.addKey(id, await parsePublicJwk(pair.publicJwk), OPERATOR);
   return { memberId: id, privateJwk: { ...pair.privateJwk, kid: key.kid } };
+}
+
+/** The bank, from STRESS_BANK_CACHE when it holds one of this size, else populated (and kept there when asked). */
+async function bankForRun(): Promise<Bank> {
+  const keptAs = BANK_CACHE === undefined || BANK_CACHE === '' ? undefined : join(BANK_CACHE, `bank-${SIGNALS}`);
+  if (keptAs !== undefined && existsSync(join(keptAs, 'bank.json'))) {
+    const started = performance.now();
+    const dir = mkdtempSync(join(tmpdir(), 'sb-stress-'));
+    cpSync(join(keptAs, 'files'), dir, { recursive: true });
+    const kept = JSON.parse(readFileSync(join(keptAs, 'bank.json'), 'utf8')) as Pick<Bank, 'loadMembers' | 'auditor' | 'opinionIds'>;
+    const storedHashes = new SharedArrayBuffer(SIGNALS * 32);
+    new SeededRandom(SEED).fill(new Uint32Array(storedHashes));
+    return { ...kept, dir, dbPath: join(dir, 'bank.db'), storedHashes, seconds: (performance.now() - started) / 1000 };
+  }
+  const bank = await populate();
+  if (keptAs !== undefined) {
+    cpSync(bank.dir, join(keptAs, 'files'), { recursive: true });
+    writeFileSync(join(keptAs, 'bank.json'), JSON.stringify({ loadMembers: bank.loadMembers, auditor: bank.auditor, opinionIds: bank.opinionIds }));
+  }
+  return bank;
 }
 
 /** The bank, written through the store in batches of 1,000 signed-for items, as bench:audit does. */
@@ -272,7 +300,7 @@ function runTest(file: string, env: Record<string, string>, summary: RegExp): Pr
 }
 
 async function main(): Promise<void> {
-  const bank = await populate();
+  const bank = await bankForRun();
   console.log(`populated ${SIGNALS} signals in ${bank.seconds.toFixed(0)} s`);
   const failures: string[] = [];
   try {
@@ -287,7 +315,7 @@ async function main(): Promise<void> {
     console.log(`signed ${requests.length} requests in ${((performance.now() - signStarted) / 1000).toFixed(0)} s`);
     const serveStarted = performance.now();
     // The service's own rate limit (200/s per member, burst 400): 429s are counted, not errors.
-    const service = await startServeChild(bank.dbPath, { logFile: join(bank.dir, 'serve.log'), env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '200' } });
+    const service = await startServeChild(bank.dbPath, { logFile: join(bank.dir, 'serve.log'), env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '200' }, nodeArgs: SERVER_NODE_ARGS });
     const startSeconds = (performance.now() - serveStarted) / 1000;
     let load: LoadResult;
     try {
