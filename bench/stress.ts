@@ -7,8 +7,8 @@
 //     keep-alive connections: 80 % single matches, 15 % batch submits of 10 new hashes, 5 %
 //     opinions, every request signed ahead of the run in worker threads. Per kind: requests,
 //     statuses and p50/p99/max latency; the server's memory sampled every second as RssAnon,
-//     RssFile and RssShmem (the second half's peak of RssAnon and of the total RSS must stay within
-//     10 % of the first half's); any answer other than 2xx or 429 is an error.
+//     RssFile and RssShmem (the second half's peak and its trough, of RssAnon and of the total RSS,
+//     must each stay within 10 % of the first half's); any answer other than 2xx or 429 is an error.
 //  3. `signalbank backup` started 5 s into the load; the copy must open, pass integrity_check and
 //     its signal log must verify (a service started on the copy, `verifyLog` as `audit verify`).
 //  4. The crash-safety test with CRASH_ROUNDS (default 100) SIGKILL rounds and the route fuzzing
@@ -35,7 +35,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { percentile, printTable, writeResult } from './lib/bench-report.js';
 import { presignRequests, type LoadKind, type LoadRequest } from './lib/load-requests.js';
 import { SeededRandom } from './lib/seeded-random.js';
-import { peakGrowth, sampleMemory, trendGrowth, type MemorySample } from './lib/memory-trend.js';
+import { peakGrowth, sampleMemory, troughGrowth, trendGrowth, type MemorySample } from './lib/memory-trend.js';
 import { startServeChild } from './lib/serve-child.js';
 
 const SIGNALS = Number(process.env['STRESS_SIGNALS'] ?? 1_000_000);
@@ -59,10 +59,13 @@ const HEAVY = process.env['STRESS_HEAVY'] !== '0';
 /** Early, so that the backup (13–16 s at 1,000,000 signals) runs under the load and is over before the second half. */
 const BACKUP_AFTER_S = Math.min(5, SECONDS / 12);
 /**
- * Limit on the growth of the server's memory over the second half of the load: the second half's
- * peak against the first half's, both for its own memory (RssAnon) and its total RSS. The first
- * WARM_UP_S of the load are left out of the first half's peak: the startup's garbage, held until
- * the first full collection 3–5 s into the load (docs/reliability.md, Load).
+ * Limit on the growth of the server's memory over the second half of the load, both for its own
+ * memory (RssAnon) and its total RSS: the second half's peak against the first half's (tooth tops,
+ * which carry garbage not yet collected), and the second half's trough against the first half's
+ * (what the server keeps once collected: memory retained from tooth to tooth, as the malloc heap
+ * did with superseded index tables, raises the troughs even when the tops do not). The first
+ * WARM_UP_S of the load are left out of the first half: the startup's garbage, held until the
+ * first full collection 3–9 s into the load (docs/reliability.md, Load).
  */
 const GROWTH_LIMIT = 0.1;
 const WARM_UP_S = Math.min(5, SECONDS / 12);
@@ -260,7 +263,7 @@ const MEMORY_PARTS = {
 
 /**
  * The server's memory through the load, per part of its RSS: the samples at the start, at half
- * time and at the end; the second half's peak against the first half's (the check); the trend of
+ * time and at the end; the second half's peak and trough against the first half's (the checks); the trend of
  * the second half's samples; and, for comparison with earlier runs, the second half's peak over
  * the half-time sample alone (the measure used before, which a sawtooth defeats).
  */
@@ -275,6 +278,7 @@ function memoryFigures(samples: readonly MemorySample[], seconds: number) {
       halfTimeBytes,
       endBytes: bytesOf(samples.at(-1)!),
       peaks,
+      troughs: troughGrowth(samples, WARM_UP_S, half, seconds, bytesOf),
       trend: trendGrowth(samples, half, seconds, bytesOf),
       peakOverHalfTime: halfTimeBytes === 0 ? 0 : peaks.laterPeakBytes / halfTimeBytes - 1,
     };
@@ -347,7 +351,7 @@ async function main(): Promise<void> {
     const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
     const percent = (growth: number) => `${(growth * 100).toFixed(1)} %`;
     printTable(
-      `server memory (MiB; growth = peak of the 2nd half over peak of the 1st after ${WARM_UP_S} s, limit ${GROWTH_LIMIT * 100} % for RssAnon and RSS; ${memory.rss.trend.samples} samples in the 2nd half)`,
+      `server memory (MiB; growth = peak of the 2nd half over peak of the 1st after ${WARM_UP_S} s, and the same for the troughs, limit ${GROWTH_LIMIT * 100} % for RssAnon and RSS; ${memory.rss.trend.samples} samples in the 2nd half)`,
       (['rss', 'anon', 'file', 'shmem'] as const).map((part) => {
         const figures = memory[part];
         return {
@@ -358,6 +362,9 @@ async function main(): Promise<void> {
           'peak, 2nd half': mib(figures.peaks.laterPeakBytes),
           end: mib(figures.endBytes),
           growth: percent(figures.peaks.growth),
+          'trough, 1st half': mib(figures.troughs.earlierTroughBytes),
+          'trough, 2nd half': mib(figures.troughs.laterTroughBytes),
+          'trough growth': percent(figures.troughs.growth),
           'trend, 2nd half': percent(figures.trend.growth),
           'peak / half time': percent(figures.peakOverHalfTime),
         };
@@ -370,6 +377,8 @@ async function main(): Promise<void> {
     if (rows.some((row) => row.errors > 0)) failures.push('answers other than 2xx or 429');
     if (memory.anon.peaks.growth >= GROWTH_LIMIT) failures.push(`the server's own memory (RssAnon) peaked ${percent(memory.anon.peaks.growth)} higher in the second half`);
     if (memory.rss.peaks.growth >= GROWTH_LIMIT) failures.push(`the server's RSS peaked ${percent(memory.rss.peaks.growth)} higher in the second half`);
+    if (memory.anon.troughs.growth >= GROWTH_LIMIT) failures.push(`the server's own memory (RssAnon) kept ${percent(memory.anon.troughs.growth)} more in the second half (troughs)`);
+    if (memory.rss.troughs.growth >= GROWTH_LIMIT) failures.push(`the server's RSS kept ${percent(memory.rss.troughs.growth)} more in the second half (troughs)`);
     if (load.exhausted) failures.push('the pre-signed requests ran out before the end (raise STRESS_PRESIGNED)');
     if (load.backup.code !== 0 || backupCheck['integrity'] !== 'ok' || backupCheck['logVerified'] !== true) failures.push('the backup taken under load did not check out');
     if (load.backup.endedAtS > load.seconds) failures.push('the backup did not finish while the load ran');

@@ -7,8 +7,10 @@
  * arena (`[heap]`), other anonymous mappings by size class, and the WebAssembly reservations.
  * Every `MEMORY_PROBE_MAPS_EVERY` samples (default 10) the line also lists every anonymous
  * mapping with its resident size, so that two moments can be compared mapping by mapping.
- * `MEMORY_PROBE_GC_MS` > 0 also forces a full collection of the main thread's heap that often
- * (needs `--expose-gc`), to tell garbage not yet collected from live data.
+ * `MEMORY_PROBE_GC=1` forces a full collection of the main thread's heap before each sample
+ * (needs `--expose-gc`), so that its heap figures are live data, not garbage not yet collected.
+ * `MEMORY_PROBE_LEAK_KIB_PER_S` > 0 makes the process leak that much a second (buffers kept and
+ * written, so resident), to see what leak the stress check's memory measure would catch.
  */
 import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
@@ -16,7 +18,11 @@ import { getHeapStatistics } from 'node:v8';
 const file = process.env['MEMORY_PROBE_FILE'];
 const everyMs = Number(process.env['MEMORY_PROBE_MS'] ?? 1000);
 const mapsEvery = Number(process.env['MEMORY_PROBE_MAPS_EVERY'] ?? 10);
-const gcMs = Number(process.env['MEMORY_PROBE_GC_MS'] ?? 0);
+const collectFirst = process.env['MEMORY_PROBE_GC'] === '1';
+const collect = (globalThis as { gc?: () => void }).gc;
+if (collectFirst && collect === undefined) throw new Error('MEMORY_PROBE_GC=1 needs --expose-gc');
+const leakKiBPerSecond = Number(process.env['MEMORY_PROBE_LEAK_KIB_PER_S'] ?? 0);
+const leaked: Buffer[] = [];
 const KIB = 1024;
 const MIB = 1024 * 1024;
 
@@ -66,6 +72,7 @@ function classify(mappings: readonly Mapping[]): Record<string, number> {
 }
 
 function sample(index: number): void {
+  if (collectFirst) collect!();
   const memory = process.memoryUsage();
   const heap = getHeapStatistics();
   const mappings = anonymousMappings();
@@ -84,12 +91,14 @@ function sample(index: number): void {
   appendFileSync(file!, `${JSON.stringify(line)}\n`);
 }
 
+if (leakKiBPerSecond > 0) {
+  // In 64 KiB pieces, from the malloc heap or V8's, as a leak of many small objects would be.
+  setInterval(() => {
+    for (let kib = 0; kib < leakKiBPerSecond; kib += 64) leaked.push(Buffer.alloc(64 * KIB, kib & 0xff));
+  }, 1000).unref();
+}
+
 if (file !== undefined && file !== '') {
   let index = 0;
   setInterval(() => sample(index++), everyMs).unref();
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (gcMs > 0) {
-    if (collect === undefined) throw new Error('MEMORY_PROBE_GC_MS needs --expose-gc');
-    setInterval(() => collect(), gcMs).unref();
-  }
 }
