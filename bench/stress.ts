@@ -52,7 +52,7 @@ const FUZZ_RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
  * STRESS_SIGNALS, instead of being populated again (80–100 s at 1,000,000 signals).
  */
 const BANK_CACHE = process.env['STRESS_BANK_CACHE'];
-/** `STRESS_SERVER_NODE_ARGS`: extra node flags for the server under load (space-separated), e.g. `--expose-gc --import ./bench/lib/memory-probe.ts`. */
+/** `STRESS_SERVER_NODE_ARGS`: extra node flags for the server under load (space-separated), e.g. `--expose-gc --import tsx --import ./bench/lib/memory-probe.ts` (tsx first: these come before the `--import tsx` the child is started with). */
 const SERVER_NODE_ARGS = (process.env['STRESS_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 /** `STRESS_HEAVY=0`: the load and the backup only, written to stress-load.json (the full run's file is kept). */
 const HEAVY = process.env['STRESS_HEAVY'] !== '0';
