@@ -7,8 +7,8 @@
 //     keep-alive connections: 80 % single matches, 15 % batch submits of 10 new hashes, 5 %
 //     opinions, every request signed ahead of the run in worker threads. Per kind: requests,
 //     statuses and p50/p99/max latency; the server's memory sampled every second as RssAnon,
-//     RssFile and RssShmem (the second half's peak of RssAnon and of the total RSS must stay within
-//     10 % of the first half's); any answer other than 2xx or 429 is an error.
+//     RssFile and RssShmem (the second half's peak and its trough, of RssAnon and of the total RSS,
+//     must each stay within 10 % of the first half's); any answer other than 2xx or 429 is an error.
 //  3. `signalbank backup` started 5 s into the load; the copy must open, pass integrity_check and
 //     its signal log must verify (a service started on the copy, `verifyLog` as `audit verify`).
 //  4. The crash-safety test with CRASH_ROUNDS (default 100) SIGKILL rounds and the route fuzzing
@@ -16,7 +16,7 @@
 // Table on stdout, JSON in bench/results/stress.json; exit code 1 when any check failed.
 import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ import { runCli } from '../test/support/run-cli.js';
 import { percentile, printTable, writeResult } from './lib/bench-report.js';
 import { presignRequests, type LoadKind, type LoadRequest } from './lib/load-requests.js';
 import { SeededRandom } from './lib/seeded-random.js';
-import { peakGrowth, sampleMemory, trendGrowth, type MemorySample } from './lib/memory-trend.js';
+import { peakGrowth, sampleMemory, troughGrowth, trendGrowth, type MemorySample } from './lib/memory-trend.js';
 import { startServeChild } from './lib/serve-child.js';
 
 const SIGNALS = Number(process.env['STRESS_SIGNALS'] ?? 1_000_000);
@@ -46,15 +46,26 @@ const PRESIGNED = Number(process.env['STRESS_PRESIGNED'] ?? 150_000);
 const MIX = mixFrom(process.env['STRESS_MIX'] ?? '0.8,0.15,0.05');
 const CRASH_ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 100);
 const FUZZ_RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
+/**
+ * `STRESS_BANK_CACHE=dir`, for experiments: the populated bank (its directory and the load
+ * members' keys) is kept in `dir` the first time and copied from there by later runs with the same
+ * STRESS_SIGNALS, instead of being populated again (80–100 s at 1,000,000 signals).
+ */
+const BANK_CACHE = process.env['STRESS_BANK_CACHE'];
+/** `STRESS_SERVER_NODE_ARGS`: extra node flags for the server under load (space-separated), e.g. `--expose-gc --import tsx --import ./bench/lib/memory-probe.ts` (tsx first: these come before the `--import tsx` the child is started with). */
+const SERVER_NODE_ARGS = (process.env['STRESS_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 /** `STRESS_HEAVY=0`: the load and the backup only, written to stress-load.json (the full run's file is kept). */
 const HEAVY = process.env['STRESS_HEAVY'] !== '0';
 /** Early, so that the backup (13–16 s at 1,000,000 signals) runs under the load and is over before the second half. */
 const BACKUP_AFTER_S = Math.min(5, SECONDS / 12);
 /**
- * Limit on the growth of the server's memory over the second half of the load: the second half's
- * peak against the first half's, both for its own memory (RssAnon) and its total RSS. The first
- * WARM_UP_S of the load are left out of the first half's peak: the startup's garbage, held until
- * the first full collection 3–5 s into the load (docs/reliability.md, Load).
+ * Limit on the growth of the server's memory over the second half of the load, both for its own
+ * memory (RssAnon) and its total RSS: the second half's peak against the first half's (tooth tops,
+ * which carry garbage not yet collected), and the second half's trough against the first half's
+ * (what the server keeps once collected: memory retained from tooth to tooth, as the malloc heap
+ * did with superseded index tables, raises the troughs even when the tops do not). The first
+ * WARM_UP_S of the load are left out of the first half: the startup's garbage, held until the
+ * first full collection 3–9 s into the load (docs/reliability.md, Load).
  */
 const GROWTH_LIMIT = 0.1;
 const WARM_UP_S = Math.min(5, SECONDS / 12);
@@ -87,6 +98,26 @@ async function addMember(store: SqliteStore, id: string, roles: Role[]): Promise
   const pair = await generateMemberKeyPair();
   const key = await store.addKey(id, await parsePublicJwk(pair.publicJwk), OPERATOR);
   return { memberId: id, privateJwk: { ...pair.privateJwk, kid: key.kid } };
+}
+
+/** The bank, from STRESS_BANK_CACHE when it holds one of this size, else populated (and kept there when asked). */
+async function bankForRun(): Promise<Bank> {
+  const keptAs = BANK_CACHE === undefined || BANK_CACHE === '' ? undefined : join(BANK_CACHE, `bank-${SIGNALS}`);
+  if (keptAs !== undefined && existsSync(join(keptAs, 'bank.json'))) {
+    const started = performance.now();
+    const dir = mkdtempSync(join(tmpdir(), 'sb-stress-'));
+    cpSync(join(keptAs, 'files'), dir, { recursive: true });
+    const kept = JSON.parse(readFileSync(join(keptAs, 'bank.json'), 'utf8')) as Pick<Bank, 'loadMembers' | 'auditor' | 'opinionIds'>;
+    const storedHashes = new SharedArrayBuffer(SIGNALS * 32);
+    new SeededRandom(SEED).fill(new Uint32Array(storedHashes));
+    return { ...kept, dir, dbPath: join(dir, 'bank.db'), storedHashes, seconds: (performance.now() - started) / 1000 };
+  }
+  const bank = await populate();
+  if (keptAs !== undefined) {
+    cpSync(bank.dir, join(keptAs, 'files'), { recursive: true });
+    writeFileSync(join(keptAs, 'bank.json'), JSON.stringify({ loadMembers: bank.loadMembers, auditor: bank.auditor, opinionIds: bank.opinionIds }));
+  }
+  return bank;
 }
 
 /** The bank, written through the store in batches of 1,000 signed-for items, as bench:audit does. */
@@ -232,7 +263,7 @@ const MEMORY_PARTS = {
 
 /**
  * The server's memory through the load, per part of its RSS: the samples at the start, at half
- * time and at the end; the second half's peak against the first half's (the check); the trend of
+ * time and at the end; the second half's peak and trough against the first half's (the checks); the trend of
  * the second half's samples; and, for comparison with earlier runs, the second half's peak over
  * the half-time sample alone (the measure used before, which a sawtooth defeats).
  */
@@ -247,6 +278,7 @@ function memoryFigures(samples: readonly MemorySample[], seconds: number) {
       halfTimeBytes,
       endBytes: bytesOf(samples.at(-1)!),
       peaks,
+      troughs: troughGrowth(samples, WARM_UP_S, half, seconds, bytesOf),
       trend: trendGrowth(samples, half, seconds, bytesOf),
       peakOverHalfTime: halfTimeBytes === 0 ? 0 : peaks.laterPeakBytes / halfTimeBytes - 1,
     };
@@ -272,7 +304,7 @@ function runTest(file: string, env: Record<string, string>, summary: RegExp): Pr
 }
 
 async function main(): Promise<void> {
-  const bank = await populate();
+  const bank = await bankForRun();
   console.log(`populated ${SIGNALS} signals in ${bank.seconds.toFixed(0)} s`);
   const failures: string[] = [];
   try {
@@ -287,7 +319,7 @@ async function main(): Promise<void> {
     console.log(`signed ${requests.length} requests in ${((performance.now() - signStarted) / 1000).toFixed(0)} s`);
     const serveStarted = performance.now();
     // The service's own rate limit (200/s per member, burst 400): 429s are counted, not errors.
-    const service = await startServeChild(bank.dbPath, { logFile: join(bank.dir, 'serve.log'), env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '200' } });
+    const service = await startServeChild(bank.dbPath, { logFile: join(bank.dir, 'serve.log'), env: { SIGNALBANK_RATE_LIMIT_PER_SECOND: '200' }, nodeArgs: SERVER_NODE_ARGS });
     const startSeconds = (performance.now() - serveStarted) / 1000;
     let load: LoadResult;
     try {
@@ -319,7 +351,7 @@ async function main(): Promise<void> {
     const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
     const percent = (growth: number) => `${(growth * 100).toFixed(1)} %`;
     printTable(
-      `server memory (MiB; growth = peak of the 2nd half over peak of the 1st after ${WARM_UP_S} s, limit ${GROWTH_LIMIT * 100} % for RssAnon and RSS; ${memory.rss.trend.samples} samples in the 2nd half)`,
+      `server memory (MiB; growth = peak of the 2nd half over peak of the 1st after ${WARM_UP_S} s, and the same for the troughs, limit ${GROWTH_LIMIT * 100} % for RssAnon and RSS; ${memory.rss.trend.samples} samples in the 2nd half)`,
       (['rss', 'anon', 'file', 'shmem'] as const).map((part) => {
         const figures = memory[part];
         return {
@@ -330,6 +362,9 @@ async function main(): Promise<void> {
           'peak, 2nd half': mib(figures.peaks.laterPeakBytes),
           end: mib(figures.endBytes),
           growth: percent(figures.peaks.growth),
+          'trough, 1st half': mib(figures.troughs.earlierTroughBytes),
+          'trough, 2nd half': mib(figures.troughs.laterTroughBytes),
+          'trough growth': percent(figures.troughs.growth),
           'trend, 2nd half': percent(figures.trend.growth),
           'peak / half time': percent(figures.peakOverHalfTime),
         };
@@ -342,6 +377,8 @@ async function main(): Promise<void> {
     if (rows.some((row) => row.errors > 0)) failures.push('answers other than 2xx or 429');
     if (memory.anon.peaks.growth >= GROWTH_LIMIT) failures.push(`the server's own memory (RssAnon) peaked ${percent(memory.anon.peaks.growth)} higher in the second half`);
     if (memory.rss.peaks.growth >= GROWTH_LIMIT) failures.push(`the server's RSS peaked ${percent(memory.rss.peaks.growth)} higher in the second half`);
+    if (memory.anon.troughs.growth >= GROWTH_LIMIT) failures.push(`the server's own memory (RssAnon) kept ${percent(memory.anon.troughs.growth)} more in the second half (troughs)`);
+    if (memory.rss.troughs.growth >= GROWTH_LIMIT) failures.push(`the server's RSS kept ${percent(memory.rss.troughs.growth)} more in the second half (troughs)`);
     if (load.exhausted) failures.push('the pre-signed requests ran out before the end (raise STRESS_PRESIGNED)');
     if (load.backup.code !== 0 || backupCheck['integrity'] !== 'ok' || backupCheck['logVerified'] !== true) failures.push('the backup taken under load did not check out');
     if (load.backup.endedAtS > load.seconds) failures.push('the backup did not finish while the load ran');

@@ -1,9 +1,9 @@
 /**
  * The stress run's memory measures (bench/lib): the /proc reader's parts add up to the total, the
- * trend and the peaks over a window follow a persistent rise but not a sawtooth's phase.
+ * trend, the peaks and the troughs over a window follow a persistent rise but not a sawtooth's phase.
  */
 import { describe, expect, it } from 'vitest';
-import { peakGrowth, trendGrowth, type MemorySample } from '../../bench/lib/memory-trend.js';
+import { peakGrowth, troughGrowth, trendGrowth, type MemorySample } from '../../bench/lib/memory-trend.js';
 import { memoryOf } from '../../bench/lib/process-memory.js';
 
 const MIB = 2 ** 20;
@@ -72,5 +72,28 @@ describe('peakGrowth', () => {
   it('leaves out the samples before the window', () => {
     const values = [900, ...Array.from({ length: 60 }, () => 400)];
     expect(peakGrowth(series(values), 5, 30, 60, anon).growth).toBe(0);
+  });
+});
+
+describe('troughGrowth', () => {
+  const anon = (sample: MemorySample) => sample.anonBytes;
+
+  it('compares the lowest samples: garbage that piles up higher before one collection is not growth', () => {
+    // Teeth of varying height over the same floor: the later half's one tall tooth (+15 % at its top) moves the peaks, not the troughs.
+    const values = Array.from({ length: 61 }, (_, t) => 350 + (t % 7) * (t >= 42 && t < 49 ? 20 : 10));
+    expect(peakGrowth(series(values), 5, 30, 60, anon).growth).toBeGreaterThan(0.1);
+    const growth = troughGrowth(series(values), 5, 30, 60, anon);
+    expect([growth.earlierTroughBytes / MIB, growth.laterTroughBytes / MIB, growth.growth]).toEqual([350, 350, 0]);
+  });
+
+  it('sees memory kept from tooth to tooth (a ratchet), which the tops can hide', () => {
+    // The floor rises 2 MiB a second while the teeth shrink, so that the later tops are no higher.
+    const values = Array.from({ length: 61 }, (_, t) => 330 + 2 * t + (t % 7) * (t < 30 ? 12 : 2));
+    expect(peakGrowth(series(values), 5, 30, 60, anon).growth).toBeLessThan(0.1);
+    expect(troughGrowth(series(values), 5, 30, 60, anon).growth).toBeGreaterThan(0.1);
+  });
+
+  it('needs samples in both halves', () => {
+    expect(() => troughGrowth(series([400, 410]), 5, 30, 60, anon)).toThrow(/no memory sample/);
   });
 });

@@ -2,7 +2,7 @@
 // key, in slot order; a merge equals a build from scratch; full groups spill; postings pack.
 import { describe, expect, it } from 'vitest';
 import { HashStore } from '../../src/index/hash-store.js';
-import { allocatePostings, postingAt, setPosting } from '../../src/index/mih/posting-list.js';
+import { allocatePostingLists, postingAt, setPosting, type PostingList } from '../../src/index/mih/posting-list.js';
 import { evenLayout, substringKey, type SubstringLayout } from '../../src/index/mih/substring-layout.js';
 import { bucketStart, buildTables, mergeTables, type TableSet } from '../../src/index/mih/substring-tables.js';
 import { clusteredHashes, SeededRandom } from './seeded-hashes.js';
@@ -92,12 +92,39 @@ describe('substring tables', () => {
   });
 
   it('packs postings in 3 bytes below 2^24 slots and 4 bytes beyond', () => {
-    const narrow = allocatePostings(3, 2 ** 24);
-    const wide = allocatePostings(3, 2 ** 24 + 1);
+    const [narrow] = allocatePostingLists(1, 3, 2 ** 24) as [PostingList];
+    const [wide] = allocatePostingLists(1, 3, 2 ** 24 + 1) as [PostingList];
     expect([narrow.width, narrow.bytes.byteLength, wide.width, wide.bytes.byteLength]).toEqual([3, 9, 4, 12]);
     [0, 2 ** 24 - 1, 123_456].forEach((slot, i) => setPosting(narrow, i, slot));
     [0, 2 ** 27 - 1, 2 ** 24].forEach((slot, i) => setPosting(wide, i, slot));
     expect([0, 1, 2].map((i) => postingAt(narrow, i))).toEqual([0, 2 ** 24 - 1, 123_456]);
     expect([0, 1, 2].map((i) => postingAt(wide, i))).toEqual([0, 2 ** 27 - 1, 2 ** 24]);
+  });
+
+  it('allocates the lists of a set as disjoint slices of one buffer, 4-byte lists on word boundaries', () => {
+    for (const slotLimit of [2 ** 24, 2 ** 24 + 1]) {
+      const lists = allocatePostingLists(3, 5, slotLimit);
+      expect(new Set(lists.map((list) => list.bytes.buffer)).size).toBe(1);
+      lists.forEach((list, i) => {
+        for (let p = 0; p < 5; p++) setPosting(list, p, 1000 * i + p);
+      });
+      expect(lists.map((list) => Array.from({ length: 5 }, (_, p) => postingAt(list, p)))).toEqual([0, 1, 2].map((i) => [0, 1, 2, 3, 4].map((p) => 1000 * i + p)));
+    }
+  });
+
+  // One buffer per generation of lists, not one per table: m buffers of a few MiB each are carved
+  // out of glibc's main heap once its mmap threshold has risen, and stay resident there when freed
+  // (test/reliability/index-heap.test.ts measures that).
+  it('keeps the postings of all tables in one buffer after a build and after a merge that outgrows their room', () => {
+    const store = new HashStore(1);
+    const set = clusteredHashes(new SeededRandom(35), 3000, 10);
+    store.appendMany(set.ids.subarray(0, 1000), set.packed.subarray(0, 1000 * 32));
+    const built = buildTables(layout, source(store), store.slotCount);
+    store.appendMany(set.ids.subarray(1000), set.packed.subarray(1000 * 32));
+    const merged = mergeTables(built, source(store), store.slotCount);
+    const buffersOf = (tables: TableSet) => new Set(tables.tables.map((table) => table.postings.bytes.buffer));
+    expect(merged.tables[0]!.postings.capacity).toBeGreaterThan(built.tables[0]!.postings.capacity); // moved, not merged in place
+    expect([buffersOf(built).size, buffersOf(merged).size]).toEqual([1, 1]);
+    expect(buckets(merged)).toEqual(expectedBuckets(store, layout, store.slotCount));
   });
 });

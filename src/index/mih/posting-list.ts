@@ -4,6 +4,13 @@
  * 11 bytes per hash, the difference between fitting the 100-byte budget and not. Stored in a
  * `SharedArrayBuffer` (so that workers read it in place) with some spare capacity, so that a
  * merge splices new postings in by moving runs within the buffer rather than reallocating it.
+ *
+ * The m lists of a table set are allocated together, as slices of one buffer: a buffer of tens of
+ * MiB (from about 800,000 hashes) is always a mapping of its own, given back to the system as
+ * soon as it is collected. m buffers of a few MiB each are not: glibc's malloc raises its mmap
+ * threshold to the size of the first large block freed (up to 32 MiB), so every later
+ * generation of lists was carved out of the main heap, where the superseded ones stayed resident
+ * as free space: +74 MiB of heap over 12 merges at 1,000,000 hashes (docs/reliability.md, Load).
  */
 
 const NARROW_LIMIT = 2 ** 24;
@@ -22,11 +29,20 @@ export function postingWidthFor(slotLimit: number): 3 | 4 {
   return slotLimit <= NARROW_LIMIT ? 3 : 4;
 }
 
-/** Room for `capacity` postings of slots below `slotLimit`. */
-export function allocatePostings(capacity: number, slotLimit: number): PostingList {
+/** Slices start on 8-byte boundaries, so that 4-byte postings can be read as 32-bit words. */
+const SLICE_ALIGN = 8;
+
+/** `lists` posting lists, each with room for `capacity` postings of slots below `slotLimit`, in one shared buffer. */
+export function allocatePostingLists(lists: number, capacity: number, slotLimit: number): PostingList[] {
   const width = postingWidthFor(slotLimit);
-  const buffer = new SharedArrayBuffer(Math.max(4, capacity * width));
-  return { capacity, width, bytes: new Uint8Array(buffer), words: width === 4 ? new Uint32Array(buffer) : null };
+  const stride = Math.ceil(Math.max(4, capacity * width) / SLICE_ALIGN) * SLICE_ALIGN;
+  const buffer = new SharedArrayBuffer(stride * lists);
+  return Array.from({ length: lists }, (_, i) => ({
+    capacity,
+    width,
+    bytes: new Uint8Array(buffer, i * stride, capacity * width),
+    words: width === 4 ? new Uint32Array(buffer, i * stride, capacity) : null,
+  }));
 }
 
 export function postingAt(list: PostingList, index: number): number {

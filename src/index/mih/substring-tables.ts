@@ -13,7 +13,7 @@
  * splices the slots added since into existing tables in place: only while nobody else reads them.
  */
 import { isDeadSlot } from '../hash-store.js';
-import { allocatePostings, copyPostings, postingWidthFor, setPosting, shiftPostings, type PostingList } from './posting-list.js';
+import { allocatePostingLists, copyPostings, postingWidthFor, setPosting, shiftPostings, type PostingList } from './posting-list.js';
 import type { SubstringLayout } from './substring-layout.js';
 
 export const GROUP_KEYS = 32;
@@ -164,10 +164,11 @@ class BuildScratch {
 export function buildTables(layout: SubstringLayout, source: SlotSource, slotEnd: number): TableSet {
   const slots = liveSlots(source.deadBits, 0, slotEnd);
   const scratch = new BuildScratch(slots.length);
+  const postings = allocatePostingLists(layout.lengths.length, postingCapacityFor(slots.length), slotEnd);
   const tables: SubstringTable[] = [];
   for (let t = 0; t < layout.lengths.length; t++) {
     substringKeys(layout, t, source, slots, scratch.keys);
-    tables.push(buildTable(layout.lengths[t]!, slots, scratch, slotEnd));
+    tables.push(buildTable(layout.lengths[t]!, slots, scratch, postings[t]!));
   }
   return { layout, tables, slotEnd, postingCount: slots.length };
 }
@@ -179,7 +180,7 @@ export function buildTables(layout: SubstringLayout, source: SlotSource, slotEnd
  * counting-sorted by its low bits with counters that stay in cache. Stable: buckets list their
  * slots in ascending order.
  */
-function buildTable(bits: number, slots: Uint32Array, scratch: BuildScratch, slotEnd: number): SubstringTable {
+function buildTable(bits: number, slots: Uint32Array, scratch: BuildScratch, postings: PostingList): SubstringTable {
   const { keys, partitionKeys, partitionSlots, lowCounts } = scratch;
   const n = slots.length;
   const keyCount = 2 ** bits;
@@ -200,7 +201,6 @@ function buildTable(bits: number, slots: Uint32Array, scratch: BuildScratch, slo
     partitionSlots[at] = slots[i]!;
   }
 
-  const postings = allocatePostings(postingCapacityFor(n), slotEnd);
   const lowKeys = lowMask + 1;
   for (let p = 0; p < partitions; p++) {
     const from = partitionStarts[p]!;
@@ -242,6 +242,10 @@ export function mergeTables(previous: TableSet, source: SlotSource, slotEnd: num
   const order = new Float64Array(added.length);
   const sortedKeys = new Uint32Array(added.length);
   const sortedSlots = new Uint32Array(added.length);
+  const count = previous.postingCount;
+  // The tables hold the same number of postings: either all fit in place, or all move to new lists in one buffer.
+  const fit = previous.tables.every(({ postings }) => postings.capacity >= count + added.length && postings.width === postingWidthFor(slotEnd));
+  const grown = fit ? null : allocatePostingLists(previous.tables.length, postingCapacityFor(count + added.length), slotEnd);
   const tables = previous.tables.map((old, t) => {
     substringKeys(layout, t, source, added, keys);
     for (let i = 0; i < added.length; i++) order[i] = keys[i]! * SLOT_SPAN + added[i]!;
@@ -251,13 +255,16 @@ export function mergeTables(previous: TableSet, source: SlotSource, slotEnd: num
       sortedKeys[i] = key;
       sortedSlots[i] = order[i]! - key * SLOT_SPAN;
     }
-    return mergeTable(old, layout.lengths[t]!, previous.postingCount, sortedKeys, sortedSlots, slotEnd);
+    return mergeTable(old, layout.lengths[t]!, count, sortedKeys, sortedSlots, grown?.[t] ?? null);
   });
-  return { layout, tables, slotEnd, postingCount: previous.postingCount + added.length };
+  return { layout, tables, slotEnd, postingCount: count + added.length };
 }
 
-/** `table` (holding `count` postings) plus `slots[i]` under `keys[i]`, sorted by key then slot. */
-function mergeTable(table: SubstringTable, bits: number, count: number, keys: Uint32Array, slots: Uint32Array, slotEnd: number): SubstringTable {
+/**
+ * `table` (holding `count` postings) plus `slots[i]` under `keys[i]`, sorted by key then slot:
+ * in place when `target` is null (the caller checked the room), else with the postings copied to `target`.
+ */
+function mergeTable(table: SubstringTable, bits: number, count: number, keys: Uint32Array, slots: Uint32Array, target: PostingList | null): SubstringTable {
   const added = keys.length;
   const bounds = new Int32Array(1);
   const insertAt = new Uint32Array(added);
@@ -267,7 +274,7 @@ function mergeTable(table: SubstringTable, bits: number, count: number, keys: Ui
   }
   // Postings: each new one goes to the end of its bucket.
   let postings = table.postings;
-  if (postings.capacity >= count + added && postings.width === postingWidthFor(slotEnd)) {
+  if (target === null) {
     for (let i = added - 1, tail = count; i >= 0; i--) {
       const at = insertAt[i]!;
       shiftPostings(postings, at, tail, i + 1);
@@ -275,16 +282,15 @@ function mergeTable(table: SubstringTable, bits: number, count: number, keys: Ui
       tail = at;
     }
   } else {
-    const grown = allocatePostings(postingCapacityFor(count + added), slotEnd);
     let copied = 0;
     for (let i = 0; i < added; i++) {
       const at = insertAt[i]!;
-      copyPostings(postings, copied, at, grown, copied + i);
-      setPosting(grown, at + i, slots[i]!);
+      copyPostings(postings, copied, at, target, copied + i);
+      setPosting(target, at + i, slots[i]!);
       copied = at;
     }
-    copyPostings(postings, copied, count, grown, copied + added);
-    postings = grown;
+    copyPostings(postings, copied, count, target, copied + added);
+    postings = target;
   }
   // Bounds, group by group; each group's old bounds are read before they are rewritten.
   const { groupStart, keyEnd } = table;
