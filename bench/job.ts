@@ -5,8 +5,9 @@
 //  niceness 10 (the default, SIGNALBANK_SEARCH_NICENESS) and once at 0, in one run:
 //    1. single-match latency idle: sequential signed GET /v1/match of planted hashes;
 //    2. the job: JOB_QUERIES (default 1,000,000) PDQ queries (bench/lib/query-mix.ts: half planted
-//       near-duplicates 0–40 bits away, half misses) uploaded as NDJSON (spooled, streamed),
-//       matched by the service's runner, and every result line downloaded — end to end;
+//       near-duplicates 0–40 bits away, half misses), made as NDJSON before the clock starts, then
+//       timed end to end: spooled and signed by the client, uploaded (streamed), matched by the
+//       service's runner, and every result line downloaded;
 //    3. the same single-match loop while the job is matching, to compare p99 with idle.
 //  The search bound, once per setting while the server is idle: `searchMany` at the job's radius
 //  over the first SEARCH_BOUND_QUERIES (default 100,000) of the job's queries, on an index of the
@@ -113,14 +114,29 @@ async function lookups(client: SignalbankClient, planted: readonly string[], unt
   return latencies;
 }
 
-function* jobQueries(): Generator<{ type: string; hash: string; ref: string }> {
+/**
+ * The job's NDJSON body, made before the clock starts — as a member's hashes exist before they
+ * upload them (until 2026-12-07 the lines were generated inside the timed upload, ~1–2 s of
+ * synthetic data generation counted as upload). Chunks of ~1 MB.
+ */
+function jobBody(): Buffer[] {
   const set = uniformHashes(SIGNALS, 1);
   const batch = 100_000;
+  const chunks: Buffer[] = [];
+  let text = '';
   for (let start = 0; start < QUERIES; start += batch) {
     const count = Math.min(batch, QUERIES - start);
     const queries = queryMix(set, count, 1000 + start, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
-    for (let q = 0; q < count; q++) yield { type: 'pdq', hash: bytesToHex(queries, q * 32, 32), ref: `q${start + q + 1}` };
+    for (let q = 0; q < count; q++) {
+      text += `${JSON.stringify({ type: 'pdq', hash: bytesToHex(queries, q * 32, 32), ref: `q${start + q + 1}` })}\n`;
+      if (text.length >= 1 << 20) {
+        chunks.push(Buffer.from(text));
+        text = '';
+      }
+    }
   }
+  if (text !== '') chunks.push(Buffer.from(text));
+  return chunks;
 }
 
 /** Queries per second of `searchMany` alone over the job's first queries, with both search threads. */
@@ -159,11 +175,13 @@ interface Round {
 }
 
 async function round(client: SignalbankClient, planted: readonly string[], pid: number, dbPath: string): Promise<Round> {
+  const body = jobBody();
   const idle = await lookups(client, planted, () => false, IDLE_SAMPLES);
   let rssPeak = rssOf(pid);
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(pid))), 200);
   const started = performance.now();
-  const created = await client.createJob(jobQueries());
+  // Timed from here: the client spools and signs the body (as `signalbank job` does), uploads it, …
+  const created = await client.createJob(body);
   const uploaded = performance.now();
   let status: JobStatus = created;
   let matching = true;
