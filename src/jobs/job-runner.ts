@@ -10,7 +10,7 @@
  * transaction, so a restart continues from the first unanswered block.
  * Throughput: up to `PIPELINE_DEPTH` search batches are handed to the workers ahead of the one
  * being recorded, so the workers always have queued work while this thread records. Latency of
- * the API: what this thread does per chunk is split into short synchronous steps, and before
+ * the API: what this thread does per block is split into short synchronous steps, and before
  * each one the runner waits (at most `FOREGROUND_WAIT_MS`) until no request is in flight, so
  * that a request is rarely queued behind job work; the search batches are the threads' work at
  * low priority (`SIGNALBANK_SEARCH_NICENESS`).
@@ -98,7 +98,7 @@ export class JobRunner {
     this.wakeUp?.();
   }
 
-  /** Finishes the chunk in progress (its results are committed) and stops. */
+  /** Finishes the block in progress (its results are committed) and stops. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake();
@@ -118,7 +118,7 @@ export class JobRunner {
   }
 
   /**
-   * Does one unit of work — starts, records one chunk of, or finishes the next runnable job.
+   * Does one unit of work — starts, records one block of, or finishes the next runnable job.
    * Answers false when there was nothing to do. The background loop calls it repeatedly.
    */
   async step(): Promise<boolean> {

@@ -12,7 +12,7 @@
  * retention sweep) deletes in bounded steps so that no single transaction blocks for long.
  */
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { SqliteDatabase } from '../store/sqlite/database.js';
+import { withoutSync, type SqliteDatabase } from '../store/sqlite/database.js';
 import { newPublicId } from '../store/public-id.js';
 import { SqliteAuditLog } from '../store/sqlite/sqlite-audit.js';
 import type { AuditOrigin } from '../store/store.js';
@@ -223,17 +223,13 @@ export class SqliteJobStore {
    * is acknowledged; a crash before that leaves a `receiving` job, removed at start.
    */
   appendBlocks(rowId: number, blocks: readonly QueryBlock[]): void {
-    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
-    try {
+    withoutSync(this.db, () =>
       this.db
         .transaction(() => {
           for (const block of blocks) this.q.insertQueryBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, encodeBlock(block));
         })
-        .immediate();
-    } finally {
-      this.db.pragma(`synchronous = ${synchronous}`);
-    }
+        .immediate(),
+    );
   }
 
   /** Makes a received job durable and runnable, with its `job.create` audit entry. */
@@ -327,10 +323,8 @@ export class SqliteJobStore {
     const rows = this.q.resultBlocksAfter.all({ job: rowId, after: afterLine, max: maxBlocks });
     if (rows.length === 0) return undefined;
     let text = '';
-    for (const row of rows) {
-      text += row.answered === 1 ? row.text : refusedText(decodeBlock({ first_line: row.first_line, last_line: row.last_line, lines: row.text }));
-    }
-    return { text, lastLine: rows.at(-1)!.first_line };
+    for (const row of rows) text += row.answered === 1 ? row.text : refusedText(decodeBlock({ first_line: row.first_line, last_line: row.last_line, lines: row.text }));
+    return { text, lastLine: rows.at(-1)!.last_line };
   }
 
   /** Jobs whose upload never completed (the service stopped while receiving). */

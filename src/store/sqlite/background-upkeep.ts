@@ -11,7 +11,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { startWorker } from '../../runtime/worker-script.js';
 import { MerkleFrontier, type SubtreeNode } from '../../audit/merkle-tree.js';
-import type { SqliteDatabase } from './database.js';
+import { withoutSync, type SqliteDatabase } from './database.js';
 import { SqliteAuditLog, type HashedChunks } from './sqlite-audit.js';
 
 /** Messages from the worker. */
@@ -98,13 +98,7 @@ export class BackgroundUpkeep {
       this.worker.postMessage({ type: 'resync' });
       return;
     }
-    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      if (!this.db.transaction(() => this.log.recordChunks(hashed)).immediate()) this.worker.postMessage({ type: 'resync' });
-    } finally {
-      this.db.pragma(`synchronous = ${synchronous}`);
-    }
+    if (!withoutSync(this.db, () => this.db.transaction(() => this.log.recordChunks(hashed)).immediate())) this.worker.postMessage({ type: 'resync' });
   }
 
   /** Without the worker the service's connection checkpoints again, so the log never grows unbounded. */

@@ -25,3 +25,19 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
   db.pragma('foreign_keys = ON');
   return db;
 }
+
+/**
+ * Runs `work` (a write transaction) with `synchronous=NORMAL` — committed without waiting for the
+ * disk — and restores the connection's setting after. Only for writes that count for nothing
+ * until a later `synchronous=FULL` commit, whose sync of the write-ahead log covers every frame
+ * written before it.
+ */
+export function withoutSync<T>(db: SqliteDatabase, work: () => T): T {
+  const synchronous = db.pragma('synchronous', { simple: true }) as number;
+  db.pragma('synchronous = NORMAL');
+  try {
+    return work();
+  } finally {
+    db.pragma(`synchronous = ${synchronous}`);
+  }
+}
