@@ -568,6 +568,16 @@ describe('crash safety of batch jobs under SIGKILL', () => {
     let entries = 0;
     for (let round = 0; round < JOB_ROUNDS; round++) {
       const alice = clientFor(server, keys.alice);
+      // An upload that stalls halfway: wait until a batch of it is on disk, uncommitted. It goes first, so that
+      // the jobs below run while it waits, not while it is received.
+      const cutLines = Array.from({ length: CUT_SENT_LINES + 3000 + round }, () => JSON.stringify({ type: 'md5', hash: randomHash().slice(0, 32) }));
+      world.cutTotals.push(cutLines.length);
+      const cut = cutUpload(server, keys.alice, cutLines, CUT_SENT_LINES);
+      const receivingDeadline = Date.now() + 10_000;
+      const receivedRows = () =>
+        withJobDb((db) => db.prepare("SELECT coalesce(sum(last_line - first_line + 1), 0) FROM job_query_blocks q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'").pluck().get() as number);
+      while (receivedRows() < INGEST_BATCH_LINES && Date.now() < receivingDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(receivedRows()).toBeGreaterThanOrEqual(INGEST_BATCH_LINES);
       const lines = jobBody(world, stored, 1200);
       const running = await alice.createJob(lines, { limit: 5 });
       world.acked.set(running.id, { lines, cancelled: false });
@@ -578,16 +588,18 @@ describe('crash safety of batch jobs under SIGKILL', () => {
         expect(await alice.cancelJob(job.id)).toMatchObject({ status: 'cancelled' });
         world.acked.set(job.id, { lines: doomed, cancelled: true });
       }
-      // An upload that stalls halfway: wait until a batch of it is on disk, uncommitted.
-      const cutLines = Array.from({ length: CUT_SENT_LINES + 3000 + round }, () => JSON.stringify({ type: 'md5', hash: randomHash().slice(0, 32) }));
-      world.cutTotals.push(cutLines.length);
-      const cut = cutUpload(server, keys.alice, cutLines, CUT_SENT_LINES);
-      const receivingDeadline = Date.now() + 10_000;
-      const receivedRows = () =>
-        withJobDb((db) => db.prepare("SELECT coalesce(sum(last_line - first_line + 1), 0) FROM job_query_blocks q JOIN jobs j ON j.id = q.job_id WHERE j.status = 'receiving'").pluck().get() as number);
-      while (receivedRows() < INGEST_BATCH_LINES && Date.now() < receivingDeadline) await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(receivedRows()).toBeGreaterThanOrEqual(INGEST_BATCH_LINES);
-      await new Promise((resolve) => setTimeout(resolve, random.below(150)));
+      if (round % 2 === 0) {
+        // Kill once the job has answered part of its lines: resuming a job half done is what this tests.
+        const startedDeadline = Date.now() + 10_000;
+        let status = await alice.jobStatus(running.id);
+        while (status.status !== 'done' && status.done === 0 && Date.now() < startedDeadline) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          status = await alice.jobStatus(running.id);
+        }
+      } else {
+        // Anywhere: queued, half done or done.
+        await new Promise((resolve) => setTimeout(resolve, random.below(150)));
+      }
       const before = await alice.jobStatus(running.id);
       if (before.status === 'running' && before.done > 0 && before.done < before.total) world.killedMidJob++;
       world.lastCheckpoint = await clientFor(server, keys.auditor).request<Checkpoint>('GET', '/v1/audit/checkpoint');
