@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { existsSync } from 'node:fs';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Bank, type IndexFactory } from '../bank/bank.js';
 import { createHammingIndex } from '../index/create-hamming-index.js';
 import { initialiseBank, type InitialiseReport } from '../bank/initialise-bank.js';
@@ -38,6 +38,7 @@ import { changeRoutes } from './routes/change-routes.js';
 import { matchRoutes } from './routes/match-routes.js';
 import { serviceRoutes } from './routes/service-routes.js';
 import { signalRoutes } from './routes/signal-routes.js';
+import { createServiceLogger } from '../runtime/service-logger.js';
 
 export interface ServiceOptions {
   readonly logger?: Logger;
@@ -75,7 +76,7 @@ export function configuredIndexFactory(config: Config): IndexFactory {
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
-  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'signalbank' } });
+  const logger = options.logger ?? createServiceLogger(config.logLevel);
   const clock = options.clock ?? Date.now;
   let initialised: InitialiseReport | undefined;
   if (config.dbPath !== ':memory:' && !existsSync(config.dbPath) && config.initIfMissing) {

@@ -294,19 +294,24 @@ export class SqliteJobStore {
   /**
    * Records a block's results — `results`, every line of the block in line order, each ending in
    * a newline — deletes its query block and counts its queries as done, in one transaction;
-   * answers false (recording nothing) when the job is no longer running.
+   * answers false (recording nothing) when the job is no longer running. Committed without
+   * waiting for the disk (`synchronous=NORMAL`): a power cut can undo only whole transactions, and
+   * undone, this one leaves the block's queries in place, so the block runs again at restart. The
+   * job's `synchronous=FULL` end (`finish`) syncs every block recorded before it.
    */
   recordBlock(rowId: number, block: QueryBlock, results: string): boolean {
-    return this.db
-      .transaction(() => {
-        if (this.q.advance.run(block.queries.length, rowId).changes !== 1) return false;
-        if (this.q.deleteQueryBlock.run(rowId, block.firstLine).changes !== 1) {
-          throw new Error(`Job ${rowId} has no query block at line ${block.firstLine}`);
-        }
-        this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.queries.length + block.refused.length, results);
-        return true;
-      })
-      .immediate();
+    return withoutSync(this.db, () =>
+      this.db
+        .transaction(() => {
+          if (this.q.advance.run(block.queries.length, rowId).changes !== 1) return false;
+          if (this.q.deleteQueryBlock.run(rowId, block.firstLine).changes !== 1) {
+            throw new Error(`Job ${rowId} has no query block at line ${block.firstLine}`);
+          }
+          this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.queries.length + block.refused.length, results);
+          return true;
+        })
+        .immediate(),
+    );
   }
 
   /** Ends a queued or running job as done or failed. */

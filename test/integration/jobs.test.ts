@@ -198,6 +198,8 @@ describe('jobs on a running service', () => {
     expect(heapPeak - heapBefore).toBeLessThan(64 * 1024 * 1024);
     const finished = await waitForEnd(matcher.client, job.id, 60_000);
     expect(finished).toMatchObject({ status: 'done', done: lineCount, errorLines: 0 });
+    // So are answered blocks, and the connection is back to FULL after them too.
+    expect(t.service.store.db.pragma('synchronous', { simple: true })).toBe(2);
   }, 90_000);
 
   it('lists jobs in /openapi.json and counts them in /metrics', async () => {

@@ -8,8 +8,8 @@
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { pino } from 'pino';
 import { startService } from '../../api/service.js';
+import { createServiceLogger } from '../../runtime/service-logger.js';
 import { loadConfig } from '../../config.js';
 import { packageVersion } from '../package-version.js';
 
@@ -40,7 +40,7 @@ export function register(program: Command): void {
         indexKind: flags.index,
       });
       if (config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true });
-      const logger = pino({ level: config.logLevel, base: { service: 'signalbank' } });
+      const logger = createServiceLogger(config.logLevel);
       const service = await startService(config, { logger, version: packageVersion() });
       await new Promise<void>((done) => {
         let stopping = false;

@@ -30,7 +30,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
  * Runs `work` (a write transaction) with `synchronous=NORMAL` — committed without waiting for the
  * disk — and restores the connection's setting after. Only for writes that count for nothing
  * until a later `synchronous=FULL` commit, whose sync of the write-ahead log covers every frame
- * written before it.
+ * written before it, or whose loss to a power cut (whole transactions, never part of one) leaves
+ * work that is simply done again (a job block's answer).
  */
 export function withoutSync<T>(db: SqliteDatabase, work: () => T): T {
   const synchronous = db.pragma('synchronous', { simple: true }) as number;
