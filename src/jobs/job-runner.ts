@@ -64,6 +64,11 @@ interface RunTrack {
 
 /** Search batches handed to the search workers, counting the one being recorded. */
 const PIPELINE_DEPTH = 3;
+/**
+ * Queries whose matched signals are read (`Bank.resolve`) in one go: 128 of a block's 512, ~0.5 ms
+ * of the request thread each, so that a single match arriving meanwhile waits for one part.
+ */
+const RESOLVE_PART = 128;
 /** Longest a step waits for the API to have no request in flight before it runs anyway. */
 const FOREGROUND_WAIT_MS = 10;
 
@@ -144,8 +149,12 @@ export class JobRunner {
       const searched = await batch.searched;
       // The workers take the next batches while this one is recorded.
       if (batch.recorded === 0) await this.handOut(job);
-      await this.foregroundQuiet();
-      answers = to > from ? await this.bank.resolve(searched, from, to) : [];
+      answers = [];
+      // In parts, each after the API's requests in flight: a lookup waits for one part at most.
+      for (let part = from; part < to; part += RESOLVE_PART) {
+        await this.foregroundQuiet();
+        answers.push(...(await this.bank.resolve(searched, part, Math.min(to, part + RESOLVE_PART))));
+      }
     } catch (error) {
       const reason = isSignalbankError(error) ? error.toItemError() : { code: 'ERR_INTERNAL', message: 'Matching failed; the service logged why' };
       this.logger.error({ err: error, job: job.id }, 'job matching failed');

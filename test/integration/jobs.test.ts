@@ -128,6 +128,31 @@ describe('jobs on a running service', () => {
     expect(listed.jobs.map((job) => job.id)).toContain(created.id);
   });
 
+  it('answers blocks of many queries (read in parts) line for line as POST /v1/match does', async () => {
+    // 700 lines: the first block holds 512, whose matched signals are read in parts; refused lines sit between parts.
+    const near = [ORIG, BLUR, FAR, MD5];
+    const lines = Array.from({ length: 700 }, (_, i) => {
+      if (i % 97 === 50) return 'not json';
+      const hash = i % 5 === 0 ? randomHash() : near[i % near.length]!;
+      return JSON.stringify({ type: hash.length === 32 ? 'md5' : 'pdq', hash, ref: `r${i + 1}` });
+    });
+    const created = await matcher.client.createJob(lines, { limit: 5 });
+    const finished = await waitForEnd(matcher.client, created.id);
+    expect(finished).toMatchObject({ status: 'done', done: lines.length, errorLines: 7 });
+    const results = await resultLines(matcher.client, created.id);
+    expect(results.map((result) => result['line'])).toEqual(lines.map((_, i) => i + 1));
+    const valid = lines.map((text, i) => ({ text, line: i + 1 })).filter(({ text }) => text !== 'not json');
+    const { results: expected } = await matcher.client.match(
+      valid.map(({ text }) => {
+        const { type, hash } = JSON.parse(text) as { type: string; hash: string };
+        return { type, hash };
+      }),
+      { limit: 5 },
+    );
+    valid.forEach(({ line }, i) => expect({ line, matches: results[line - 1]!['matches'] }).toEqual({ line, matches: (expected[i] as { matches: unknown[] }).matches }));
+    expect(results.filter((result) => (result['matches'] as unknown[] | undefined)?.length).length).toBeGreaterThan(400);
+  });
+
   it('shows a job only to its owner: another member gets 404 for status, results and cancel', async () => {
     const created = await matcher.client.createJob([{ type: 'pdq', hash: ORIG }]);
     expect(await codeOf(other.client.jobStatus(created.id))).toBe('ERR_NOT_FOUND');
