@@ -51,9 +51,10 @@ interface SearchBatch {
   readonly rowId: number;
   readonly blocks: readonly QueryBlock[];
   readonly searched: Promise<SearchedBatch>;
-  /** Blocks recorded, and the queries they held (the position of the next block's first query in the batch). */
+  /** Where each block's first query is in the batch's queries (`Bank.resolve` answers by position). */
+  readonly firstQuery: readonly number[];
+  /** Blocks recorded. */
   recorded: number;
-  recordedQueries: number;
 }
 
 interface RunTrack {
@@ -142,7 +143,7 @@ export class JobRunner {
     }
     if (!this.tracks.has(job.rowId)) this.tracks.set(job.rowId, { startedMs: performance.now(), doneAtStart: job.done, done: job.done });
     const block = batch.blocks[batch.recorded]!;
-    const from = batch.recordedQueries;
+    const from = batch.firstQuery[batch.recorded]!;
     const to = from + block.queries.length;
     let answers: ItemResult<Match[]>[];
     try {
@@ -192,7 +193,6 @@ export class JobRunner {
       return true;
     }
     batch.recorded++;
-    batch.recordedQueries = to;
     if (batch.recorded === batch.blocks.length) this.matching.shift();
     for (const [type, counts] of hitsByType) {
       this.metrics.jobQueries.inc({ type }, counts.queries);
@@ -235,13 +235,15 @@ export class JobRunner {
 
   private startSearch(job: JobRecord, blocks: readonly QueryBlock[]): SearchBatch {
     const valid: ItemResult<ValidQuery>[] = [];
+    const firstQuery: number[] = [];
     for (const block of blocks) {
+      firstQuery.push(valid.length);
       for (const query of block.queries) valid.push({ ok: true, value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance } });
     }
     const searched = this.bank.search(valid, { limit: job.limit, includeDisputed: false });
     // Awaited by the step that records it; a batch dropped (cancel, shutdown) must not go unhandled.
     searched.catch(() => undefined);
-    return { rowId: job.rowId, blocks, searched, recorded: 0, recordedQueries: 0 };
+    return { rowId: job.rowId, blocks, searched, firstQuery, recorded: 0 };
   }
 
   private finish(job: JobRecord): void {

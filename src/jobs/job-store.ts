@@ -125,6 +125,12 @@ function refusedText(block: QueryBlock): string {
   return text;
 }
 
+/** SQL deleting a job's first `@max` blocks of `table` (`@job`): one bounded step of a removal. */
+function deleteFirstBlocks(table: 'job_query_blocks' | 'job_result_blocks'): string {
+  return `DELETE FROM ${table} WHERE job_id = @job AND first_line <= (SELECT max(first_line) FROM
+    (SELECT first_line FROM ${table} WHERE job_id = @job ORDER BY first_line LIMIT @max))`;
+}
+
 const TERMINAL: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 
 export const isTerminal = (status: JobStatus): boolean => TERMINAL.includes(status);
@@ -191,14 +197,8 @@ export class SqliteJobStore {
       finishedWithQueries: db.prepare<[], { id: number }>(
         `SELECT j.id FROM jobs j WHERE j.status IN ('done', 'failed', 'cancelled') AND EXISTS (SELECT 1 FROM job_query_blocks q WHERE q.job_id = j.id)`,
       ),
-      deleteSomeQueryBlocks: db.prepare<{ job: number; max: number }>(
-        `DELETE FROM job_query_blocks WHERE job_id = @job AND first_line <= (SELECT max(first_line) FROM
-          (SELECT first_line FROM job_query_blocks WHERE job_id = @job ORDER BY first_line LIMIT @max))`,
-      ),
-      deleteSomeResultBlocks: db.prepare<{ job: number; max: number }>(
-        `DELETE FROM job_result_blocks WHERE job_id = @job AND first_line <= (SELECT max(first_line) FROM
-          (SELECT first_line FROM job_result_blocks WHERE job_id = @job ORDER BY first_line LIMIT @max))`,
-      ),
+      deleteSomeQueryBlocks: db.prepare<{ job: number; max: number }>(deleteFirstBlocks('job_query_blocks')),
+      deleteSomeResultBlocks: db.prepare<{ job: number; max: number }>(deleteFirstBlocks('job_result_blocks')),
       deleteJob: db.prepare<[number]>('DELETE FROM jobs WHERE id = ?'),
       countByStatus: db.prepare<[], { status: string; n: number }>(`SELECT status, count(*) AS n FROM jobs GROUP BY status`),
     };
