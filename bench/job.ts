@@ -2,7 +2,7 @@
 //  Setup (not measured): JOB_SIGNALS (default 1,000,000) uniform random PDQ signals written
 //  straight through the SQLite store, then `signalbank serve` in a child process on that file.
 //  Measured, per round (BENCH_ROUNDS per setting, default 2), once with the search threads at
-//  niceness 10 (the default, SIGNALBANK_SEARCH_NICENESS) and once at 0, in one run. A round is
+//  niceness 10 (the default, SIGNALBANK_SEARCH_NICENESS) and once at 0, in one run. A round is (JOB_KINDS)
 //  two jobs of JOB_QUERIES (default 1,000,000) PDQ queries (bench/lib/query-mix.ts: half planted
 //  near-duplicates 0–40 bits away, half misses), made as NDJSON before the clock starts, each
 //  timed end to end: spooled and signed by the client, uploaded (streamed), matched by the
@@ -13,7 +13,11 @@
 //       it matches, to compare their p99 with idle (the ≤ 2× target). On this 2-core machine the
 //       lookups' client shares the cores with the service (its CPU is reported), so this job's
 //       time is the alone one plus what serving and sending the lookups took from the searches.
-//  JOB_KINDS=alone or =lookups runs only one kind.
+//    3. "floor" (no job): single-match latency idle, then while another process
+//       (bench/lib/search-load.ts) runs the job's batch search on every core with the same index
+//       code, signals and niceness — the machine's share of the p99 ratio, apart from anything
+//       the service's job runner does (FLOOR_SAMPLES lookups, default 3,000).
+//  JOB_KINDS picks kinds (comma-separated, default alone,lookups,floor).
 //  The search bound, once per setting while the server is idle: `searchMany` at the job's radius
 //  over the first SEARCH_BOUND_QUERIES (default 100,000) of the job's queries, on an index of the
 //  same signals built in this process with the same niceness — what the job's matching rate is
@@ -23,6 +27,7 @@
 //  machine — on a machine with as many cores as search threads, the searches get what the rest leaves.
 //  JOB_DB=file keeps the bank between runs (profiling; see `KEPT_DB`).
 //  Table on stdout, JSON in bench/results/job.json. Run under flock /tmp/signalbank-bench.lock.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,11 +61,14 @@ const NICENESS = (process.env['JOB_NICENESS'] ?? '10,0').split(',').map(Number);
  */
 const KEPT_DB = process.env['JOB_DB'];
 /** Which jobs a round runs, in this order (see the header). */
-const KINDS = (process.env['JOB_KINDS'] ?? 'alone,lookups').split(',').map((kind) => {
-  if (kind !== 'alone' && kind !== 'lookups') throw new Error(`JOB_KINDS: unknown kind ${kind}`);
+const KINDS = (process.env['JOB_KINDS'] ?? 'alone,lookups,floor').split(',').map((kind) => {
+  if (kind !== 'alone' && kind !== 'lookups' && kind !== 'floor') throw new Error(`JOB_KINDS: unknown kind ${kind}`);
   return kind;
 });
-type RoundKind = (typeof KINDS)[number];
+const JOB_KINDS = KINDS.filter((kind): kind is 'alone' | 'lookups' => kind !== 'floor');
+type RoundKind = (typeof JOB_KINDS)[number];
+/** Lookups measured while the search load runs (kind "floor"). */
+const FLOOR_SAMPLES = Number(process.env['FLOOR_SAMPLES'] ?? 3000);
 const SEARCH_BOUND_QUERIES = Math.min(QUERIES, Number(process.env['SEARCH_BOUND_QUERIES'] ?? 100_000));
 /** The radius the job's queries get (PDQ's default). */
 const RADIUS = 31;
@@ -213,6 +221,47 @@ async function searchBound(niceness: number): Promise<number> {
   }
 }
 
+/** Kind "floor": lookups idle, then while another process searches on every core; no job. */
+interface FloorRound {
+  idleP50Ms: number;
+  idleP99Ms: number;
+  busyP50Ms: number;
+  busyP99Ms: number;
+  busySamples: number;
+  p99Ratio: number;
+  /** CPU seconds of the search-load process while the lookups ran. */
+  searchLoadCpuSeconds: number;
+  seconds: number;
+}
+
+async function floorRound(client: SignalbankClient, planted: readonly string[], niceness: number): Promise<FloorRound> {
+  const idle = await lookups(client, planted, () => false, IDLE_SAMPLES);
+  const load = spawn(process.execPath, ['--import', 'tsx', new URL('./lib/search-load.ts', import.meta.url).pathname], {
+    env: { ...process.env, SEARCH_LOAD_SIGNALS: String(SIGNALS), SEARCH_LOAD_NICENESS: String(niceness) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => load.once('exit', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      load.once('exit', (code) => reject(new Error(`the search load exited (${code}) before it was ready`)));
+      load.stdout.on('data', (data: Buffer) => {
+        if (data.toString().includes('ready')) resolve();
+      });
+    });
+    const cpuBefore = cpuSecondsOf(load.pid!);
+    const started = performance.now();
+    const busy = await lookups(client, planted, () => false, FLOOR_SAMPLES);
+    const seconds = (performance.now() - started) / 1000;
+    const searchLoadCpuSeconds = cpuSecondsOf(load.pid!) - cpuBefore;
+    const idleP99 = percentile(idle, 99);
+    const busyP99 = percentile(busy, 99);
+    return { idleP50Ms: median(idle), idleP99Ms: idleP99, busyP50Ms: median(busy), busyP99Ms: busyP99, busySamples: busy.length, p99Ratio: busyP99 / idleP99, searchLoadCpuSeconds, seconds };
+  } finally {
+    load.kill('SIGKILL');
+    await exited;
+  }
+}
+
 interface Round {
   kind: RoundKind;
   uploadSeconds: number;
@@ -342,6 +391,7 @@ async function main(): Promise<void> {
     const settings: Record<string, unknown>[] = [];
     const table: Record<string, string | number>[] = [];
     const latency: Record<string, string | number>[] = [];
+    const floorTable: Record<string, string | number>[] = [];
     const cpuTable: Record<string, string | number>[] = [];
     let allRounds: (Round & { niceness: number })[] = [];
     for (const niceness of NICENESS) {
@@ -356,8 +406,17 @@ async function main(): Promise<void> {
         process.stderr.write(`niceness ${niceness}: search bound ${boundQps.toFixed(0)} q/s (searchMany of ${SEARCH_BOUND_QUERIES} job queries, server idle)\n`);
         const client = new SignalbankClient({ baseUrl: server.url, key: bank.key });
         const rounds: Round[] = [];
+        const floors: FloorRound[] = [];
         for (let r = 0; r < ROUNDS; r++) {
           for (const kind of KINDS) {
+            if (kind === 'floor') {
+              const floor = await floorRound(client, bank.planted, niceness);
+              floors.push(floor);
+              process.stderr.write(
+                `niceness ${niceness}, round ${r + 1}/${ROUNDS}, floor: lookups' p99 ${floor.busyP99Ms.toFixed(2)} ms while another process searched on every core (${floor.searchLoadCpuSeconds.toFixed(1)} CPU s in ${floor.seconds.toFixed(1)} s), idle ${floor.idleP99Ms.toFixed(2)} ms: ${floor.p99Ratio.toFixed(2)}×\n`,
+              );
+              continue;
+            }
             const last = await round(client, bank.planted, server.pid, dbPath, kind);
             rounds.push(last);
             const p99 = kind === 'lookups' ? `, lookups' p99 ${last.p99Ratio.toFixed(2)}× idle` : '';
@@ -368,7 +427,21 @@ async function main(): Promise<void> {
             );
           }
         }
-        for (const kind of KINDS) {
+        if (floors.length > 0) {
+          const med = (pick: (floor: FloorRound) => number) => median(floors.map(pick));
+          const floor = { idleP50Ms: med((f) => f.idleP50Ms), idleP99Ms: med((f) => f.idleP99Ms), busyP50Ms: med((f) => f.busyP50Ms), busyP99Ms: med((f) => f.busyP99Ms), p99Ratio: med((f) => f.p99Ratio) };
+          settings.push({ searchThreadNiceness: niceness, kind: 'floor', ...floor, rounds: floors });
+          floorTable.push({
+            'search niceness': niceness,
+            'idle p50': floor.idleP50Ms,
+            'idle p99': floor.idleP99Ms,
+            'busy p50': floor.busyP50Ms,
+            'busy p99': floor.busyP99Ms,
+            rounds: floors.map((f) => `${f.p99Ratio.toFixed(2)}×`).join(', '),
+            'p99 ratio': `${floor.p99Ratio.toFixed(2)}×`,
+          });
+        }
+        for (const kind of JOB_KINDS) {
           const ofKind = rounds.filter((r) => r.kind === kind);
           const summary = summarise(ofKind, niceness, kind, indexLoadMs, boundQps);
           settings.push(summary);
@@ -416,6 +489,7 @@ async function main(): Promise<void> {
     }
     printTable(`job of ${QUERIES} PDQ queries against ${SIGNALS} signals, end to end over HTTP (medians of ${ROUNDS} per setting and kind)`, table);
     printTable('single GET /v1/match latency in ms (sequential, planted hashes, one every 5 ms): idle, and while the job matches', latency);
+    if (floorTable.length > 0) printTable(`the same lookups with no job, idle and while another process runs the job's search on every core (${FLOOR_SAMPLES} lookups): the machine's part of the ratio`, floorTable);
     printTable(`CPU seconds used while the job matched, all ${SEARCH_THREADS} cores (medians): the search threads get what the rest leaves`, cpuTable);
     console.log(`\nwritten ${writeResult('job', { signals: SIGNALS, queries: QUERIES, roundsPerSetting: ROUNDS, setupSeconds: bank.setupSeconds, loadAverage: loadavg(), settings, rounds: allRounds })}`);
   } finally {
