@@ -26,6 +26,8 @@ const BATCHES_PER_TURN = Number(process.env['BATCHES_PER_TURN'] ?? 2);
 const WAL_SAMPLES = 6;
 const LOOKUPS = 20_000;
 const SCAN_REPEATS = 3;
+/** Page cache of every bank's connection in MiB (the same bytes whatever the page size); default SQLite's 2 MB. */
+const CACHE_MIB = process.env['CACHE_MIB'];
 
 interface Arm {
   readonly pageSize: number;
@@ -58,6 +60,7 @@ async function buildArm(pageSize: number, set: ReturnType<typeof uniformHashes>)
   const store = SqliteStore.open({ path: bank.dbPath });
   const actual = store.db.pragma('page_size', { simple: true }) as number;
   if (actual !== pageSize) throw new Error(`asked for ${pageSize}-byte pages, got ${actual}`);
+  if (CACHE_MIB !== undefined) store.db.pragma(`cache_size = -${Number(CACHE_MIB) * 1024}`);
   const upkeep = BackgroundUpkeep.start(store.db);
   const origin = { actor: 'bench-submitter', kid: bank.submitter.kid, proof: await proofFor(bank.submitter) };
   process.stderr.write(`page ${pageSize}: ${bank.signals} signals in ${bank.setupSeconds.toFixed(1)} s, ${(statSync(bank.dbPath).size / 2 ** 20).toFixed(1)} MiB\n`);
@@ -179,7 +182,7 @@ async function main(): Promise<void> {
         ...treeDepths(arm),
       };
     });
-    console.log(JSON.stringify({ signals: SIGNALS, rounds: ROUNDS, batchesPerTurn: BATCHES_PER_TURN, table }, null, 2));
+    console.log(JSON.stringify({ signals: SIGNALS, cacheMiB: CACHE_MIB ?? 'default', rounds: ROUNDS, batchesPerTurn: BATCHES_PER_TURN, table }, null, 2));
     console.table(table.map(({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB }) => ({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB })));
   } finally {
     for (const arm of arms) {
