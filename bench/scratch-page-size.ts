@@ -24,6 +24,7 @@ const SIGNALS = Number(process.env['SIGNALS'] ?? 1_000_000);
 const ROUNDS = Number(process.env['ROUNDS'] ?? 30);
 const BATCHES_PER_TURN = Number(process.env['BATCHES_PER_TURN'] ?? 2);
 const WAL_SAMPLES = 6;
+const SPLIT_SAMPLES = Number(process.env['SPLIT_SAMPLES'] ?? 30);
 const LOOKUPS = 20_000;
 const SCAN_REPEATS = 3;
 /** Page cache of every bank's connection in MiB (the same bytes whatever the page size); default SQLite's 2 MB. */
@@ -43,6 +44,8 @@ interface Arm {
   readonly byIdUs: number[];
   readonly byHashUs: number[];
   readonly byRowIdsUs: number[];
+  readonly bodyMs: number[];
+  readonly commitMs: number[];
 }
 
 const dirs: string[] = [];
@@ -64,7 +67,7 @@ async function buildArm(pageSize: number, set: ReturnType<typeof uniformHashes>)
   const upkeep = BackgroundUpkeep.start(store.db);
   const origin = { actor: 'bench-submitter', kid: bank.submitter.kid, proof: await proofFor(bank.submitter) };
   process.stderr.write(`page ${pageSize}: ${bank.signals} signals in ${bank.setupSeconds.toFixed(1)} s, ${(statSync(bank.dbPath).size / 2 ** 20).toFixed(1)} MiB\n`);
-  return { pageSize, bank, store, upkeep, origin, batchMs: [], turnSignalsPerSecond: [], walBytes: [], walPages: [], scanMs: [], byIdUs: [], byHashUs: [], byRowIdsUs: [] };
+  return { pageSize, bank, store, upkeep, origin, batchMs: [], turnSignalsPerSecond: [], walBytes: [], walPages: [], scanMs: [], byIdUs: [], byHashUs: [], byRowIdsUs: [], bodyMs: [], commitMs: [] };
 }
 
 /** Random existing signals of a bank (their public ids differ per bank; hashes and row ids do not). */
@@ -97,6 +100,22 @@ async function submitTurn(arm: Arm): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   arm.turnSignalsPerSecond.push((BATCHES_PER_TURN * 1000) / ((performance.now() - started) / 1000));
+}
+
+/**
+ * One batch split in two: the statements (the store's transaction nested as a savepoint inside
+ * an explicit `BEGIN IMMEDIATE`) and the `COMMIT` (the log written and synced).
+ */
+async function splitSample(arm: Arm): Promise<void> {
+  const items = randomPdqItems(1000);
+  arm.store.db.exec('BEGIN IMMEDIATE');
+  const started = performance.now();
+  await arm.store.submitSignals('bench-submitter', items, arm.origin);
+  const body = performance.now();
+  arm.store.db.exec('COMMIT');
+  arm.commitMs.push(performance.now() - body);
+  arm.bodyMs.push(body - started);
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Bytes the commit of one batch appends to the write-ahead log (the log truncated just before). */
@@ -156,6 +175,7 @@ async function main(): Promise<void> {
       for (const arm of rotated(arms, round)) await submitTurn(arm);
       if (round % 5 === 4) process.stderr.write(`round ${round + 1}/${ROUNDS}: ${arms.map((a) => `${a.pageSize} ${median(a.batchMs).toFixed(1)} ms`).join(', ')}\n`);
     }
+    for (let i = 0; i < SPLIT_SAMPLES; i++) for (const arm of rotated(arms, i)) await splitSample(arm);
     for (let i = 0; i < WAL_SAMPLES; i++) for (const arm of rotated(arms, i)) await walSample(arm);
     for (let i = 0; i < SCAN_REPEATS; i++) for (const arm of rotated(arms, i)) await scan(arm);
     const samples = new Map(arms.map((arm) => [arm, sampleSignals(arm.store, LOOKUPS, 11)]));
@@ -171,6 +191,8 @@ async function main(): Promise<void> {
         batchVsBase: +(median(arm.batchMs) / median(base.batchMs)).toFixed(3),
         signalsPerSecondFromBatch: Math.round(1_000_000 / median(arm.batchMs)),
         medianTurnSignalsPerSecond: Math.round(median(arm.turnSignalsPerSecond)),
+        statementsMs: +median(arm.bodyMs).toFixed(1),
+        commitMs: +median(arm.commitMs).toFixed(1),
         walKiBPerBatch: Math.round(median(arm.walBytes) / 1024),
         walPagesPerBatch: Math.round(median(arm.walPages)),
         scanMs: Math.round(median(arm.scanMs)),
@@ -183,7 +205,7 @@ async function main(): Promise<void> {
       };
     });
     console.log(JSON.stringify({ signals: SIGNALS, cacheMiB: CACHE_MIB ?? 'default', rounds: ROUNDS, batchesPerTurn: BATCHES_PER_TURN, table }, null, 2));
-    console.table(table.map(({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB }) => ({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB })));
+    console.table(table.map(({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, statementsMs, commitMs, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB }) => ({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, statementsMs, commitMs, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB })));
   } finally {
     for (const arm of arms) {
       await arm.upkeep.stop();
