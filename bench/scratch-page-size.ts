@@ -7,7 +7,7 @@
 // lookups by public id, by (type, hash) and by row ids, and the file sizes.
 // Run: flock /tmp/signalbank-bench.lock node --max-old-space-size=6144 --import tsx bench/scratch-page-size.ts
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBenchBank, type BenchBank } from './lib/bench-bank.js';
 import { median } from './lib/bench-report.js';
@@ -46,6 +46,8 @@ interface Arm {
   readonly byRowIdsUs: number[];
   readonly bodyMs: number[];
   readonly commitMs: number[];
+  /** The log's file size after each timed batch (it grows while checkpoints cannot reset it). */
+  readonly walFileMiB: number[];
 }
 
 const dirs: string[] = [];
@@ -67,7 +69,7 @@ async function buildArm(pageSize: number, set: ReturnType<typeof uniformHashes>)
   const upkeep = BackgroundUpkeep.start(store.db);
   const origin = { actor: 'bench-submitter', kid: bank.submitter.kid, proof: await proofFor(bank.submitter) };
   process.stderr.write(`page ${pageSize}: ${bank.signals} signals in ${bank.setupSeconds.toFixed(1)} s, ${(statSync(bank.dbPath).size / 2 ** 20).toFixed(1)} MiB\n`);
-  return { pageSize, bank, store, upkeep, origin, batchMs: [], turnSignalsPerSecond: [], walBytes: [], walPages: [], scanMs: [], byIdUs: [], byHashUs: [], byRowIdsUs: [], bodyMs: [], commitMs: [] };
+  return { pageSize, bank, store, upkeep, origin, batchMs: [], turnSignalsPerSecond: [], walBytes: [], walPages: [], scanMs: [], byIdUs: [], byHashUs: [], byRowIdsUs: [], bodyMs: [], commitMs: [], walFileMiB: [] };
 }
 
 /** Random existing signals of a bank (their public ids differ per bank; hashes and row ids do not). */
@@ -96,6 +98,7 @@ async function submitTurn(arm: Arm): Promise<void> {
     const t = performance.now();
     await arm.store.submitSignals('bench-submitter', items, arm.origin);
     arm.batchMs.push(performance.now() - t);
+    arm.walFileMiB.push(statSync(`${arm.bank.dbPath}-wal`).size / 2 ** 20);
     // As between requests: the upkeep worker's tree rows are recorded here.
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -115,6 +118,7 @@ async function splitSample(arm: Arm): Promise<void> {
   arm.store.db.exec('COMMIT');
   arm.commitMs.push(performance.now() - body);
   arm.bodyMs.push(body - started);
+  arm.walFileMiB.push(statSync(`${arm.bank.dbPath}-wal`).size / 2 ** 20);
   await new Promise((resolve) => setImmediate(resolve));
 }
 
@@ -202,9 +206,10 @@ async function main(): Promise<void> {
         byTenRowIdsUs: +median(arm.byRowIdsUs).toFixed(1),
         dbMiB: +(statSync(arm.bank.dbPath).size / 2 ** 20).toFixed(1),
         ...treeDepths(arm),
+        raw: { batchMs: arm.batchMs.map(Math.round), bodyMs: arm.bodyMs.map(Math.round), commitMs: arm.commitMs.map(Math.round), walFileMiB: arm.walFileMiB.map(Math.round) },
       };
     });
-    console.log(JSON.stringify({ signals: SIGNALS, cacheMiB: CACHE_MIB ?? 'default', rounds: ROUNDS, batchesPerTurn: BATCHES_PER_TURN, table }, null, 2));
+    console.log(JSON.stringify({ loadAverage: loadavg(), signals: SIGNALS, cacheMiB: CACHE_MIB ?? 'default', rounds: ROUNDS, batchesPerTurn: BATCHES_PER_TURN, table }, null, 2));
     console.table(table.map(({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, statementsMs, commitMs, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB }) => ({ pageSize, medianBatchMs, batchVsBase, signalsPerSecondFromBatch, medianTurnSignalsPerSecond, statementsMs, commitMs, walKiBPerBatch, walPagesPerBatch, scanMs, scanVsBase, byIdUs, byHashUs, byTenRowIdsUs, dbMiB })));
   } finally {
     for (const arm of arms) {
