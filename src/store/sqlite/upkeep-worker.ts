@@ -18,9 +18,10 @@ interface UpkeepData {
   readonly pollMs: number;
   /** How often the write-ahead log is checkpointed. */
   readonly checkpointMs: number;
+  readonly restartLogAboveFrames: number;
 }
 
-const { dbPath, pollMs, checkpointMs } = workerData as UpkeepData;
+const { dbPath, pollMs, checkpointMs, restartLogAboveFrames } = workerData as UpkeepData;
 lowerThreadPriority(10);
 const db = openDatabase(dbPath);
 db.pragma('wal_autocheckpoint = 0');
@@ -51,7 +52,11 @@ function step(): void {
     hashNewEntries();
     if (Date.now() - lastCheckpoint >= checkpointMs) {
       // Passive: copies what it can without waiting for readers or writers.
-      db.pragma('wal_checkpoint(PASSIVE)');
+      const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+      if (restartLogAboveFrames > 0 && result !== undefined && result.log > restartLogAboveFrames) {
+        db.pragma('wal_checkpoint(RESTART)');
+        parentPort?.postMessage({ type: 'restarted' });
+      }
       lastCheckpoint = Date.now();
     }
   } catch (error) {
