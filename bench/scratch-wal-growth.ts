@@ -58,6 +58,7 @@ async function segment(arm: Arm): Promise<Record<string, number | string>> {
   return {
     setting: arm.name,
     medianBatchMs: +median(times).toFixed(1),
+    meanBatchMs: +(times.reduce((a, b) => a + b, 0) / times.length).toFixed(1),
     p90BatchMs: +percentile(times, 90).toFixed(1),
     maxBatchMs: +Math.max(...times).toFixed(1),
     firstHalfMs: +median(times.slice(0, BATCHES / 2)).toFixed(1),
