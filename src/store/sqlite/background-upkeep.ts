@@ -44,8 +44,6 @@ export interface UpkeepOptions {
   readonly logger?: Logger;
   readonly pollMs?: number;
   readonly checkpointMs?: number;
-  /** Scratch experiment: a RESTART checkpoint whenever the log holds more frames than this. */
-  readonly restartLogAboveFrames?: number;
 }
 
 export class BackgroundUpkeep {
@@ -61,7 +59,7 @@ export class BackgroundUpkeep {
   /** Starts the worker for the database that `db` (the service's connection) has open. */
   static start(db: SqliteDatabase, options: UpkeepOptions = {}): BackgroundUpkeep {
     const worker = startWorker(import.meta.url, 'upkeep-worker', {
-      workerData: { dbPath: db.name, pollMs: options.pollMs ?? 20, checkpointMs: options.checkpointMs ?? 1000, restartLogAboveFrames: options.restartLogAboveFrames ?? 0 },
+      workerData: { dbPath: db.name, pollMs: options.pollMs ?? 20, checkpointMs: options.checkpointMs ?? 1000 },
     });
     const upkeep = new BackgroundUpkeep(worker, db);
     db.pragma('wal_autocheckpoint = 0');

@@ -12,8 +12,6 @@ export type SqliteDatabase = Database.Database;
 export interface OpenOptions {
   readonly readonly?: boolean;
   readonly busyTimeoutMs?: number;
-  /** Bytes per page of a database this call creates; one that exists keeps its own. */
-  readonly pageSize?: number;
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): SqliteDatabase {
@@ -21,8 +19,6 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
   const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   if (!options.readonly) {
-    // Only a database with no page written yet takes it, and only before the switch to WAL.
-    if (options.pageSize !== undefined) db.pragma(`page_size = ${options.pageSize}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
   }

@@ -18,10 +18,9 @@ interface UpkeepData {
   readonly pollMs: number;
   /** How often the write-ahead log is checkpointed. */
   readonly checkpointMs: number;
-  readonly restartLogAboveFrames: number;
 }
 
-const { dbPath, pollMs, checkpointMs, restartLogAboveFrames } = workerData as UpkeepData;
+const { dbPath, pollMs, checkpointMs } = workerData as UpkeepData;
 lowerThreadPriority(10);
 const db = openDatabase(dbPath);
 db.pragma('wal_autocheckpoint = 0');
@@ -52,11 +51,7 @@ function step(): void {
     hashNewEntries();
     if (Date.now() - lastCheckpoint >= checkpointMs) {
       // Passive: copies what it can without waiting for readers or writers.
-      const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-      if (restartLogAboveFrames > 0 && result !== undefined && result.log > restartLogAboveFrames) {
-        db.pragma('wal_checkpoint(RESTART)');
-        parentPort?.postMessage({ type: 'restarted' });
-      }
+      db.pragma('wal_checkpoint(PASSIVE)');
       lastCheckpoint = Date.now();
     }
   } catch (error) {
