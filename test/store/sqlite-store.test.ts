@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +178,30 @@ describe('sqlite audit tree upkeep', () => {
     expect(head.treeSize).toBe(70);
     store.db.exec('DROP TRIGGER audit_leaf_chunks_no_delete; DELETE FROM audit_leaf_chunks; DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;');
     expect(await store.auditTreeHead()).toEqual(head);
+    await store.close();
+    rmSync(dir, { recursive: true });
+  });
+
+  it('checkpoints the write-ahead log as writes come, so that steady writes reuse the log instead of growing it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-wal-'));
+    const path = join(dir, 'bank.db');
+    const store = SqliteStore.open({ path });
+    const upkeep = BackgroundUpkeep.start(store.db); // the service's settings
+    const system = { actor: 'system', kid: null, proof: null };
+    await store.createMember({ id: 'alpha', name: 'Alpha', roles: ['submitter'] }, system);
+    const batch = () => Array.from({ length: 500 }, () => ({ type: 'pdq' as const, hash: randomBytes(32).toString('hex'), labels: ['suicide'], media: 'image' as const, quality: 100 }));
+    const walBytes = () => statSync(`${path}-wal`).size;
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 400));
+    await store.submitSignals('alpha', batch(), system);
+    await pause();
+    const afterFirst = walBytes();
+    // Four more batches within 1.6 s: checkpointed once a second (the old default), the log grew to ~4x.
+    for (let i = 0; i < 4; i++) {
+      await store.submitSignals('alpha', batch(), system);
+      await pause();
+    }
+    expect(walBytes()).toBeLessThan(2 * afterFirst);
+    await upkeep.stop();
     await store.close();
     rmSync(dir, { recursive: true });
   });

@@ -59,7 +59,7 @@ export class BackgroundUpkeep {
   /** Starts the worker for the database that `db` (the service's connection) has open. */
   static start(db: SqliteDatabase, options: UpkeepOptions = {}): BackgroundUpkeep {
     const worker = startWorker(import.meta.url, 'upkeep-worker', {
-      workerData: { dbPath: db.name, pollMs: options.pollMs ?? 20, checkpointMs: options.checkpointMs ?? 1000 },
+      workerData: { dbPath: db.name, pollMs: options.pollMs ?? 20, checkpointMs: options.checkpointMs ?? 0 },
     });
     const upkeep = new BackgroundUpkeep(worker, db);
     db.pragma('wal_autocheckpoint = 0');
