@@ -221,14 +221,24 @@ async function searchBound(niceness: number): Promise<number> {
   }
 }
 
-/** Kind "floor": lookups idle, then while another process searches on every core; no job. */
-interface FloorRound {
+/** Single-match latencies idle and while something runs (ms), and the p99s' ratio. */
+interface LookupLatency {
   idleP50Ms: number;
   idleP99Ms: number;
   busyP50Ms: number;
   busyP99Ms: number;
   busySamples: number;
   p99Ratio: number;
+}
+
+function lookupLatency(idle: readonly number[], busy: readonly number[]): LookupLatency {
+  const idleP99 = percentile(idle, 99);
+  const busyP99 = percentile(busy, 99);
+  return { idleP50Ms: median(idle), idleP99Ms: idleP99, busyP50Ms: median(busy), busyP99Ms: busyP99, busySamples: busy.length, p99Ratio: busyP99 / idleP99 };
+}
+
+/** Kind "floor": lookups idle, then while another process searches on every core; no job. */
+interface FloorRound extends LookupLatency {
   /** CPU seconds of the search-load process while the lookups ran. */
   searchLoadCpuSeconds: number;
   seconds: number;
@@ -253,16 +263,14 @@ async function floorRound(client: SignalbankClient, planted: readonly string[], 
     const busy = await lookups(client, planted, () => false, FLOOR_SAMPLES);
     const seconds = (performance.now() - started) / 1000;
     const searchLoadCpuSeconds = cpuSecondsOf(load.pid!) - cpuBefore;
-    const idleP99 = percentile(idle, 99);
-    const busyP99 = percentile(busy, 99);
-    return { idleP50Ms: median(idle), idleP99Ms: idleP99, busyP50Ms: median(busy), busyP99Ms: busyP99, busySamples: busy.length, p99Ratio: busyP99 / idleP99, searchLoadCpuSeconds, seconds };
+    return { ...lookupLatency(idle, busy), searchLoadCpuSeconds, seconds };
   } finally {
     load.kill('SIGKILL');
     await exited;
   }
 }
 
-interface Round {
+interface Round extends LookupLatency {
   kind: RoundKind;
   uploadSeconds: number;
   matchSeconds: number;
@@ -271,12 +279,6 @@ interface Round {
   queriesPerSecond: number;
   lines: number;
   linesWithMatches: number;
-  idleP50Ms: number;
-  idleP99Ms: number;
-  busyP50Ms: number;
-  busyP99Ms: number;
-  busySamples: number;
-  p99Ratio: number;
   serverRssPeakBytes: number;
   /** Size of the write-ahead log after the round. */
   walBytes: number;
@@ -327,9 +329,8 @@ async function round(client: SignalbankClient, planted: readonly string[], pid: 
   const finished = performance.now();
   if (lines !== QUERIES) throw new Error(`downloaded ${lines} result lines, expected ${QUERIES}`);
   const s = (ms: number) => ms / 1000;
-  const idleP99 = percentile(idle, 99);
-  const busyP99 = percentile(busyLatencies, 99);
   return {
+    ...lookupLatency(idle, busyLatencies),
     kind,
     uploadSeconds: s(uploaded - started),
     matchSeconds: s(matched - uploaded),
@@ -338,12 +339,6 @@ async function round(client: SignalbankClient, planted: readonly string[], pid: 
     queriesPerSecond: QUERIES / s(finished - started),
     lines,
     linesWithMatches: withMatches,
-    idleP50Ms: median(idle),
-    idleP99Ms: idleP99,
-    busyP50Ms: median(busyLatencies),
-    busyP99Ms: busyP99,
-    busySamples: busyLatencies.length,
-    p99Ratio: busyP99 / idleP99,
     serverRssPeakBytes: rssPeak,
     walBytes: statSync(`${dbPath}-wal`, { throwIfNoEntry: false })?.size ?? 0,
     matchCpu,
