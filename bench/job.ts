@@ -2,8 +2,8 @@
 //  Setup (not measured): JOB_SIGNALS (default 1,000,000) uniform random PDQ signals written
 //  straight through the SQLite store, then `signalbank serve` in a child process on that file.
 //  Measured, per round (BENCH_ROUNDS per setting, default 2), once with the search threads at
-//  niceness 10 (the default, SIGNALBANK_SEARCH_NICENESS) and once at 0, in one run. A round is (JOB_KINDS)
-//  two jobs of JOB_QUERIES (default 1,000,000) PDQ queries (bench/lib/query-mix.ts: half planted
+//  niceness 10 (the default, SIGNALBANK_SEARCH_NICENESS) and once at 0, in one run. A round is
+//  up to three kinds (JOB_KINDS): two jobs of JOB_QUERIES (default 1,000,000) PDQ queries (bench/lib/query-mix.ts: half planted
 //  near-duplicates 0–40 bits away, half misses), made as NDJSON before the clock starts, each
 //  timed end to end: spooled and signed by the client, uploaded (streamed), matched by the
 //  service's runner, and every result line downloaded:
@@ -41,10 +41,8 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { SubmissionInput } from '../src/store/store.js';
 import { median, percentile, printTable, writeResult } from './lib/bench-report.js';
 import { cpuSecondsOf, machineBusySeconds, rssOf, threadCpuSecondsOf } from './lib/process-memory.js';
-import { queryMix } from './lib/query-mix.js';
 import { startServeChild } from './lib/serve-child.js';
-import type { SeededRandom } from './lib/seeded-random.js';
-import { uniformHash, uniformHashes } from './lib/uniform-hashes.js';
+import { uniformHashes, uniformQueryMix } from './lib/uniform-hashes.js';
 
 const SIGNALS = Number(process.env['JOB_SIGNALS'] ?? 1_000_000);
 const QUERIES = Number(process.env['JOB_QUERIES'] ?? 1_000_000);
@@ -192,7 +190,7 @@ function jobBody(): Buffer[] {
   let text = '';
   for (let start = 0; start < QUERIES; start += batch) {
     const count = Math.min(batch, QUERIES - start);
-    const queries = queryMix(set, count, 1000 + start, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
+    const queries = uniformQueryMix(set, count, 1000 + start);
     for (let q = 0; q < count; q++) {
       text += `${JSON.stringify({ type: 'pdq', hash: bytesToHex(queries, q * 32, 32), ref: `q${start + q + 1}` })}\n`;
       if (text.length >= 1 << 20) {
@@ -211,7 +209,7 @@ async function searchBound(niceness: number): Promise<number> {
   const index = createHammingIndex({ workerNiceness: niceness });
   try {
     index.addMany(set.ids, set.hashes);
-    const queries = queryMix(set, SEARCH_BOUND_QUERIES, 1000, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
+    const queries = uniformQueryMix(set, SEARCH_BOUND_QUERIES, 1000);
     await index.searchMany(queries.subarray(0, Math.min(SEARCH_BOUND_QUERIES, 5000) * 32), RADIUS); // warm-up
     const started = performance.now();
     await index.searchMany(queries, RADIUS);
@@ -235,6 +233,26 @@ function lookupLatency(idle: readonly number[], busy: readonly number[]): Lookup
   const idleP99 = percentile(idle, 99);
   const busyP99 = percentile(busy, 99);
   return { idleP50Ms: median(idle), idleP99Ms: idleP99, busyP50Ms: median(busy), busyP99Ms: busyP99, busySamples: busy.length, p99Ratio: busyP99 / idleP99 };
+}
+
+/** Medians over rounds of their lookup latencies. */
+function latencyMedians(rounds: readonly LookupLatency[]): Omit<LookupLatency, 'busySamples'> {
+  const med = (pick: (round: LookupLatency) => number) => median(rounds.map(pick));
+  return { idleP50Ms: med((r) => r.idleP50Ms), idleP99Ms: med((r) => r.idleP99Ms), busyP50Ms: med((r) => r.busyP50Ms), busyP99Ms: med((r) => r.busyP99Ms), p99Ratio: med((r) => r.p99Ratio) };
+}
+
+/** A row of a latency table: the medians, each round's ratio, and the median ratio (with `target` after it). */
+function latencyRow(niceness: number, rounds: readonly LookupLatency[], target = ''): Record<string, string | number> {
+  const medians = latencyMedians(rounds);
+  return {
+    'search niceness': niceness,
+    'idle p50': medians.idleP50Ms,
+    'idle p99': medians.idleP99Ms,
+    'busy p50': medians.busyP50Ms,
+    'busy p99': medians.busyP99Ms,
+    rounds: rounds.map((r) => `${r.p99Ratio.toFixed(2)}×`).join(', '),
+    'p99 ratio': `${medians.p99Ratio.toFixed(2)}×${target}`,
+  };
 }
 
 /** Kind "floor": lookups idle, then while another process searches on every core; no job. */
@@ -360,11 +378,7 @@ function summarise(rounds: readonly Round[], niceness: number, kind: RoundKind, 
     searchBoundQueriesPerSecond: boundQps,
     /** The matching phase's rate as a fraction of the search bound. */
     matchShareOfBound: med((r) => QUERIES / r.matchSeconds / boundQps),
-    idleP50Ms: med((r) => r.idleP50Ms),
-    idleP99Ms: med((r) => r.idleP99Ms),
-    busyP50Ms: med((r) => r.busyP50Ms),
-    busyP99Ms: med((r) => r.busyP99Ms),
-    p99Ratio: med((r) => r.p99Ratio),
+    ...latencyMedians(rounds),
     /** Medians of each part of the CPU used during the match, in seconds. */
     matchCpu: {
       searchThreads: med((r) => r.matchCpu.searchThreads),
@@ -423,18 +437,8 @@ async function main(): Promise<void> {
           }
         }
         if (floors.length > 0) {
-          const med = (pick: (floor: FloorRound) => number) => median(floors.map(pick));
-          const floor = { idleP50Ms: med((f) => f.idleP50Ms), idleP99Ms: med((f) => f.idleP99Ms), busyP50Ms: med((f) => f.busyP50Ms), busyP99Ms: med((f) => f.busyP99Ms), p99Ratio: med((f) => f.p99Ratio) };
-          settings.push({ searchThreadNiceness: niceness, kind: 'floor', ...floor, rounds: floors });
-          floorTable.push({
-            'search niceness': niceness,
-            'idle p50': floor.idleP50Ms,
-            'idle p99': floor.idleP99Ms,
-            'busy p50': floor.busyP50Ms,
-            'busy p99': floor.busyP99Ms,
-            rounds: floors.map((f) => `${f.p99Ratio.toFixed(2)}×`).join(', '),
-            'p99 ratio': `${floor.p99Ratio.toFixed(2)}×`,
-          });
+          settings.push({ searchThreadNiceness: niceness, kind: 'floor', ...latencyMedians(floors), rounds: floors });
+          floorTable.push(latencyRow(niceness, floors));
         }
         for (const kind of JOB_KINDS) {
           const ofKind = rounds.filter((r) => r.kind === kind);
@@ -453,17 +457,7 @@ async function main(): Promise<void> {
             'match / bound': summary.matchShareOfBound.toFixed(2),
             target: '≤ 60 s',
           });
-          if (kind === 'lookups') {
-            latency.push({
-              'search niceness': niceness,
-              'idle p50': summary.idleP50Ms,
-              'idle p99': summary.idleP99Ms,
-              'busy p50': summary.busyP50Ms,
-              'busy p99': summary.busyP99Ms,
-              rounds: ofKind.map((r) => `${r.p99Ratio.toFixed(2)}×`).join(', '),
-              'p99 ratio': `${summary.p99Ratio.toFixed(2)}× (target ≤ 2×)`,
-            });
-          }
+          if (kind === 'lookups') latency.push(latencyRow(niceness, ofKind, ' (target ≤ 2×)'));
           const cpu = summary.matchCpu;
           cpuTable.push({
             'search niceness': niceness,

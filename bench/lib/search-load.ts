@@ -6,9 +6,7 @@
 // (the machine's part of the p99 ratio, apart from the job runner's). Prints `ready` on stdout
 // once searching; runs until killed.
 import { createHammingIndex } from '../../src/index/create-hamming-index.js';
-import { queryMix } from './query-mix.js';
-import type { SeededRandom } from './seeded-random.js';
-import { uniformHash, uniformHashes } from './uniform-hashes.js';
+import { uniformHashes, uniformQueryMix } from './uniform-hashes.js';
 
 const SIGNALS = Number(process.env['SEARCH_LOAD_SIGNALS'] ?? 1_000_000);
 const NICENESS = Number(process.env['SEARCH_LOAD_NICENESS'] ?? 10);
@@ -18,7 +16,7 @@ const QUERIES = 20_000;
 const set = uniformHashes(SIGNALS, 1);
 const index = createHammingIndex({ workerNiceness: NICENESS });
 index.addMany(set.ids, set.hashes);
-const queries = queryMix(set, QUERIES, 1000, (random: SeededRandom, out, offset) => out.set(uniformHash(random), offset));
+const queries = uniformQueryMix(set, QUERIES, 1000);
 await index.searchMany(queries.subarray(0, 1000 * 32), RADIUS);
 process.stdout.write('ready\n');
 for (;;) await index.searchMany(queries, RADIUS);

@@ -195,7 +195,7 @@ describe('sqlite audit tree upkeep', () => {
     await store.submitSignals('alpha', batch(), system);
     await pause();
     const afterFirst = walBytes();
-    // Four more batches within 1.6 s: checkpointed once a second (the old default), the log grew to ~4x.
+    // Four more batches within 1.6 s: checkpointed once a second (the old default), the log grew to 2.7x.
     for (let i = 0; i < 4; i++) {
       await store.submitSignals('alpha', batch(), system);
       await pause();
