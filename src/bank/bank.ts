@@ -21,9 +21,9 @@ import type {
   SubmitStatus,
   Verdict,
 } from '../store/store.js';
-import { SignalMatcher, validateMatchQuery, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type MatchSource, type SearchedBatch, type ValidQuery } from './signal-matcher.js';
+import { SignalMatcher, validateMatchQuery, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type MatchSource, type PreparedQueries, type SearchedBatch, type ValidQuery } from './signal-matcher.js';
 
-export { DEFAULT_MATCH_LIMIT, MAX_MATCH_LIMIT, itemResult, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type SearchedBatch, type ValidQuery } from './signal-matcher.js';
+export { DEFAULT_MATCH_LIMIT, MAX_MATCH_LIMIT, itemResult, type IndexFactory, type MatchQuery, type ItemResult, type Match, type MatchOptions, type PreparedQueries, type SearchedBatch, type ValidQuery } from './signal-matcher.js';
 
 /** A submission item whose JSON shape was checked at the boundary. */
 export interface SubmissionItem {
@@ -154,8 +154,13 @@ export class Bank {
    * index's worker threads), `resolve` reads the signal rows of a slice of it and answers that
    * slice exactly as `match` would have.
    */
-  async search(queries: readonly ItemResult<ValidQuery>[], options: MatchOptions): Promise<SearchedBatch> {
+  async search(queries: readonly ItemResult<ValidQuery>[] | PreparedQueries, options: MatchOptions): Promise<SearchedBatch> {
     return this.matcher.search(queries, options, this.source);
+  }
+
+  /** An empty batch for `search`, filled a slice at a time (`PreparedQueries.add`). */
+  prepareQueries(): PreparedQueries {
+    return this.matcher.prepare();
   }
 
   async resolve(searched: SearchedBatch, from: number, to: number): Promise<ItemResult<Match[]>[]> {

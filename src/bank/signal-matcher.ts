@@ -61,6 +61,84 @@ export interface SearchedBatch {
   readonly exact: ReadonlyMap<number, SignalRecord>;
 }
 
+/** Perceptual queries of one type and radius in a batch: where they are, and their hashes packed. */
+interface QueryGroup {
+  readonly type: SignalTypeName;
+  readonly maxDistance: number;
+  readonly positions: number[];
+  /** Packed 32-byte hashes, one array per slice added, in the order of `positions`. */
+  readonly packed: Uint8Array[];
+}
+
+/**
+ * A batch of queries made ready for the index a slice at a time (`add`): perceptual queries grouped
+ * by type and radius with their hashes decoded and packed, exact ones (md5, sha256) set aside to
+ * be looked up by value. A batch job adds each stored block as it reads it, so that no one step of
+ * the request thread decodes a whole search batch; `search` then only hands the groups out.
+ */
+export class PreparedQueries {
+  private readonly items: ItemResult<ValidQuery>[] = [];
+  private readonly groupsByKey = new Map<string, QueryGroup>();
+  private readonly exactPositions: number[] = [];
+
+  constructor(private readonly isIndexed: (type: SignalTypeName) => boolean) {}
+
+  /** The queries added so far, in order (refused ones included). */
+  get queries(): readonly ItemResult<ValidQuery>[] {
+    return this.items;
+  }
+
+  get groups(): Iterable<QueryGroup> {
+    return this.groupsByKey.values();
+  }
+
+  get exact(): readonly number[] {
+    return this.exactPositions;
+  }
+
+  /** Appends a slice of queries. */
+  add(slice: readonly ItemResult<ValidQuery>[]): void {
+    const sliceGroups = new Map<QueryGroup, number[]>();
+    for (const query of slice) {
+      const position = this.items.length;
+      this.items.push(query);
+      if (!query.ok) continue;
+      const { type, maxDistance } = query.value;
+      if (!this.isIndexed(type)) {
+        this.exactPositions.push(position);
+        continue;
+      }
+      const key = `${type}/${maxDistance}`;
+      let group = this.groupsByKey.get(key);
+      if (!group) this.groupsByKey.set(key, (group = { type, maxDistance, positions: [], packed: [] }));
+      let positions = sliceGroups.get(group);
+      if (!positions) sliceGroups.set(group, (positions = []));
+      positions.push(position);
+    }
+    for (const [group, positions] of sliceGroups) {
+      const packed = new Uint8Array(positions.length * 32);
+      positions.forEach((position, i) => {
+        const query = this.items[position]!;
+        if (query.ok) hexToBytes(query.value.hash, packed, i * 32);
+        group.positions.push(position);
+      });
+      group.packed.push(packed);
+    }
+  }
+}
+
+/** The packed hashes of a group as one array. */
+function packedHashesOf(group: QueryGroup): Uint8Array {
+  if (group.packed.length === 1) return group.packed[0]!;
+  const all = new Uint8Array(group.positions.length * 32);
+  let at = 0;
+  for (const part of group.packed) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
 interface TypeIndex {
   readonly index: HammingIndex;
   /** Row ids of disputed signals, skipped unless a query includes disputed signals. */
@@ -148,35 +226,38 @@ export class SignalMatcher {
    * `resolve` then turns any range of them into matches, so that a large batch can be searched
    * at once and its signal rows read a slice at a time.
    */
-  async search(queries: readonly ItemResult<ValidQuery>[], options: MatchOptions, source: MatchSource): Promise<SearchedBatch> {
+  async search(queries: readonly ItemResult<ValidQuery>[] | PreparedQueries, options: MatchOptions, source: MatchSource): Promise<SearchedBatch> {
     if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_MATCH_LIMIT) {
       throw new InputError('ERR_VALIDATION', `limit must be an integer 1–${MAX_MATCH_LIMIT}`);
     }
-    const hits: (Candidate[] | undefined)[] = new Array<Candidate[] | undefined>(queries.length);
+    let prepared: PreparedQueries;
+    if (queries instanceof PreparedQueries) prepared = queries;
+    else {
+      prepared = this.prepare();
+      prepared.add(queries);
+    }
+    const all = prepared.queries;
+    const hits: (Candidate[] | undefined)[] = new Array<Candidate[] | undefined>(all.length);
     const exact = new Map<number, SignalRecord>();
-    // Index queries are grouped by type and radius so that a batch searches on every core.
-    const groups = new Map<string, { type: SignalTypeName; maxDistance: number; positions: number[]; hashes: Uint8Array[] }>();
-    for (const [position, query] of queries.entries()) {
+    // Exact types (md5, sha256) are looked up by value.
+    for (const position of prepared.exact) {
+      const query = all[position]!;
       if (!query.ok) continue;
-      const { type, hash, maxDistance } = query.value;
-      if (this.indexes.has(type)) {
-        const key = `${type}/${maxDistance}`;
-        const group = groups.get(key) ?? { type, maxDistance, positions: [], hashes: [] };
-        group.positions.push(position);
-        group.hashes.push(hexToBytes(hash));
-        groups.set(key, group);
-        continue;
-      }
-      // Exact types (md5, sha256) are looked up by value.
-      const found = await source.findExact(type, hash);
+      const found = await source.findExact(query.value.type, query.value.hash);
       if (found) exact.set(found.rowId, found);
       hits[position] = found ? [{ id: found.rowId, distance: 0 }] : [];
     }
-    for (const group of groups.values()) {
-      const found = await this.searchIndex(group.type, group.hashes, group.maxDistance, options);
+    // Index queries are grouped by type and radius so that a batch searches on every core.
+    for (const group of prepared.groups) {
+      const found = await this.searchIndex(group.type, packedHashesOf(group), group.maxDistance, options);
       group.positions.forEach((position, i) => (hits[position] = found[i]));
     }
-    return { queries, options, hits, exact };
+    return { queries: all, options, hits, exact };
+  }
+
+  /** An empty batch to fill a slice at a time and pass to `search`. */
+  prepare(): PreparedQueries {
+    return new PreparedQueries((type) => this.indexes.has(type));
   }
 
   /**
@@ -213,11 +294,11 @@ export class SignalMatcher {
    * keeping its ties, so that the final order by (distance, public id) is exact. One query is
    * searched on this thread; a batch goes to the index's worker threads.
    */
-  private async searchIndex(type: SignalTypeName, hashes: Uint8Array[], maxDistance: number, options: MatchOptions): Promise<Candidate[][]> {
+  private async searchIndex(type: SignalTypeName, packed: Uint8Array, maxDistance: number, options: MatchOptions): Promise<Candidate[][]> {
     const entry = this.indexes.get(type)!;
     const filter = options.includeDisputed || entry.disputed.size === 0 ? undefined : (id: number) => !entry.disputed.has(id);
     const searchOptions = filter ? { filter } : undefined;
-    const found = hashes.length === 1 ? [entry.index.search(hashes[0]!, maxDistance, searchOptions)] : await entry.index.searchMany(hashes, maxDistance, searchOptions);
+    const found = packed.length === 32 ? [entry.index.search(packed, maxDistance, searchOptions)] : await entry.index.searchMany(packed, maxDistance, searchOptions);
     return found.map((hits) => {
       if (hits.length <= options.limit) return hits;
       const boundary = hits[options.limit - 1]!.distance;

@@ -10,10 +10,11 @@
  * transaction, so a restart continues from the first unanswered block.
  * Throughput: up to `PIPELINE_DEPTH` search batches are handed to the workers ahead of the one
  * being recorded, so the workers always have queued work while this thread records. Latency of
- * the API: what this thread does per block is split into short synchronous steps, and before
- * each one the runner waits (at most `FOREGROUND_WAIT_MS`) until no request is in flight, so
- * that a request is rarely queued behind job work; the search batches are the threads' work at
- * low priority (`SIGNALBANK_SEARCH_NICENESS`).
+ * the API: what this thread does per block is split into short synchronous steps — read a block,
+ * decode its hashes into the batch being prepared (`Bank.prepareQueries`), hand out a batch,
+ * resolve a part, build the text, record — and before each one the runner waits (at most
+ * `FOREGROUND_WAIT_MS`) until no request is in flight, so that a request is rarely queued behind
+ * job work; the search batches are the threads' work at low priority (`SIGNALBANK_SEARCH_NICENESS`).
  */
 import type { Logger } from 'pino';
 import type { Bank, ItemResult, Match, SearchedBatch, ValidQuery } from '../bank/bank.js';
@@ -218,32 +219,26 @@ export class JobRunner {
     while (this.matching.length < PIPELINE_DEPTH) {
       let after = this.matching.at(-1)?.blocks.at(-1)!.firstLine ?? 0;
       const blocks: QueryBlock[] = [];
-      let queries = 0;
-      while (queries < this.options.searchBatch) {
+      const firstQuery: number[] = [];
+      const prepared = this.bank.prepareQueries();
+      while (prepared.queries.length < this.options.searchBatch) {
         await this.foregroundQuiet();
         const block = this.store.pendingBlocks(job.rowId, 1, after)[0];
         if (!block) break;
         blocks.push(block);
-        queries += block.queries.length;
         after = block.firstLine;
+        // Decoded as read: handing out the batch then costs the request thread next to nothing.
+        await this.foregroundQuiet();
+        firstQuery.push(prepared.queries.length);
+        prepared.add(block.queries.map((query): ItemResult<ValidQuery> => ({ ok: true, value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance } })));
       }
       if (blocks.length === 0) return;
       await this.foregroundQuiet();
-      this.matching.push(this.startSearch(job, blocks));
+      const searched = this.bank.search(prepared, { limit: job.limit, includeDisputed: false });
+      // Awaited by the step that records it; a batch dropped (cancel, shutdown) must not go unhandled.
+      searched.catch(() => undefined);
+      this.matching.push({ rowId: job.rowId, blocks, searched, firstQuery, recorded: 0 });
     }
-  }
-
-  private startSearch(job: JobRecord, blocks: readonly QueryBlock[]): SearchBatch {
-    const valid: ItemResult<ValidQuery>[] = [];
-    const firstQuery: number[] = [];
-    for (const block of blocks) {
-      firstQuery.push(valid.length);
-      for (const query of block.queries) valid.push({ ok: true, value: { type: query.type as SignalTypeName, hash: query.hash, maxDistance: query.maxDistance } });
-    }
-    const searched = this.bank.search(valid, { limit: job.limit, includeDisputed: false });
-    // Awaited by the step that records it; a batch dropped (cancel, shutdown) must not go unhandled.
-    searched.catch(() => undefined);
-    return { rowId: job.rowId, blocks, searched, firstQuery, recorded: 0 };
   }
 
   private finish(job: JobRecord): void {
