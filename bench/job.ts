@@ -169,7 +169,6 @@ async function buildBank(dbPath: string): Promise<PreparedBank & { jwk: Paramete
   return { key: signing, jwk, setupSeconds: (performance.now() - started) / 1000, planted: plantedHashes(set) };
 }
 
-/** Sequential signed GET /v1/match of planted hashes until `until()` (or `count` samples); latencies in ms. */
 /**
  * Single-match latencies with nothing else running, after `WARMUP_SAMPLES` uncounted lookups;
  * also added to `pool`, every idle sample of the setting (see `pooledIdle`).
@@ -181,6 +180,7 @@ async function idleLookups(client: SignalbankClient, planted: readonly string[],
   return idle;
 }
 
+/** Sequential signed GET /v1/match of planted hashes until `until()` (or `count` samples); latencies in ms. */
 async function lookups(client: SignalbankClient, planted: readonly string[], until: () => boolean, count = Infinity): Promise<number[]> {
   const latencies: number[] = [];
   for (let i = 0; latencies.length < count && !until(); i++) {
@@ -511,7 +511,7 @@ async function main(): Promise<void> {
               'search niceness': niceness,
               'idle samples': pooled.pooledIdleSamples,
               'idle p99': pooled.pooledIdleP99Ms,
-              'busy p99': latencyMedians(ofKind).busyP99Ms,
+              'busy p99': summary.busyP99Ms,
               rounds: pooled.roundRatiosToPooledIdle.map((ratio) => `${ratio.toFixed(2)}×`).join(', '),
               'p99 ratio': `${pooled.p99RatioToPooledIdle.toFixed(2)}×`,
             });
