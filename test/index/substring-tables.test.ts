@@ -127,4 +127,20 @@ describe('substring tables', () => {
     expect([buffersOf(built).size, buffersOf(merged).size]).toEqual([1, 1]);
     expect(buckets(merged)).toEqual(expectedBuckets(store, layout, store.slotCount));
   });
+
+  it('leaves 1/64 of the postings spare after a build and 1/16 after a merge that outgrows them, so that the next merges fit in place', () => {
+    const store = new HashStore(1);
+    const set = clusteredHashes(new SeededRandom(36), 200_000, 40);
+    store.appendMany(set.ids.subarray(0, 100_000), set.packed.subarray(0, 100_000 * 32));
+    const built = buildTables(layout, source(store), store.slotCount);
+    expect(built.tables[0]!.postings.capacity).toBe(built.postingCount + Math.ceil(built.postingCount / 64));
+    store.appendMany(set.ids.subarray(100_000, 110_000), set.packed.subarray(100_000 * 32, 110_000 * 32));
+    const grown = mergeTables(built, source(store), store.slotCount);
+    expect(grown.tables[0]!.postings.capacity).toBe(grown.postingCount + Math.ceil(grown.postingCount / 16));
+    // 6,000 more fit in the room left: merged in place, the same lists.
+    store.appendMany(set.ids.subarray(110_000, 116_000), set.packed.subarray(110_000 * 32, 116_000 * 32));
+    const inPlace = mergeTables(grown, source(store), store.slotCount);
+    expect(inPlace.tables[0]!.postings).toBe(grown.tables[0]!.postings);
+    expect(buckets(inPlace)).toEqual(expectedBuckets(store, layout, store.slotCount));
+  });
 });

@@ -22,10 +22,17 @@ const MAX_RELATIVE_END = 255;
 /** Slots are below 2^27 (4 GiB of 32-byte hashes), so `key · 2^27 + slot` is an exact float64. */
 const SLOT_SPAN = 2 ** 27;
 
-/** Spare posting capacity: room for this share of the postings (at least 1024) to be merged in place. */
-function postingCapacityFor(count: number): number {
-  return count + Math.max(1024, Math.ceil(count / 64));
+/**
+ * Posting capacity with spare room for merges in place: 1/64 of the postings (at least 1024) when
+ * the tables are built, 1/16 when a merge outgrows them. Tables that outgrew their room are being
+ * added to, and moving every posting to new lists cost as much as a merge itself: with 1/64 it
+ * happened every second merge at 1 M hashes, with 1/16 it happens every eighth.
+ */
+function postingCapacityFor(count: number, spareShare: number): number {
+  return count + Math.max(1024, Math.ceil(count * spareShare));
 }
+const BUILD_SPARE_SHARE = 1 / 64;
+const GROWTH_SPARE_SHARE = 1 / 16;
 
 export interface SubstringTable {
   readonly groupStart: Int32Array;
@@ -164,7 +171,7 @@ class BuildScratch {
 export function buildTables(layout: SubstringLayout, source: SlotSource, slotEnd: number): TableSet {
   const slots = liveSlots(source.deadBits, 0, slotEnd);
   const scratch = new BuildScratch(slots.length);
-  const postings = allocatePostingLists(layout.lengths.length, postingCapacityFor(slots.length), slotEnd);
+  const postings = allocatePostingLists(layout.lengths.length, postingCapacityFor(slots.length, BUILD_SPARE_SHARE), slotEnd);
   const tables: SubstringTable[] = [];
   for (let t = 0; t < layout.lengths.length; t++) {
     substringKeys(layout, t, source, slots, scratch.keys);
@@ -245,7 +252,7 @@ export function mergeTables(previous: TableSet, source: SlotSource, slotEnd: num
   const count = previous.postingCount;
   // The tables hold the same number of postings: either all fit in place, or all move to new lists in one buffer.
   const fit = previous.tables.every(({ postings }) => postings.capacity >= count + added.length && postings.width === postingWidthFor(slotEnd));
-  const grown = fit ? null : allocatePostingLists(previous.tables.length, postingCapacityFor(count + added.length), slotEnd);
+  const grown = fit ? null : allocatePostingLists(previous.tables.length, postingCapacityFor(count + added.length, GROWTH_SPARE_SHARE), slotEnd);
   const tables = previous.tables.map((old, t) => {
     substringKeys(layout, t, source, added, keys);
     for (let i = 0; i < added.length; i++) order[i] = keys[i]! * SLOT_SPAN + added[i]!;
@@ -310,6 +317,24 @@ function mergeTable(table: SubstringTable, bits: number, count: number, keys: Ui
       continue;
     }
     const keysInGroup = Math.min(GROUP_KEYS, keyCount - first);
+    if (base >= 0) {
+      // A compact group that stays compact: it moves by `shift`, and each key's relative end
+      // grows by the new postings at or before that key — no bounds need reading.
+      const groupEnd = first + keysInGroup;
+      let last = next;
+      while (last < added && keys[last]! < groupEnd) last++;
+      if (keyEnd[groupEnd - 1]! + (last - next) <= MAX_RELATIVE_END) {
+        groupStart[group] = base + shift;
+        for (let key = keys[next]!, grown = 0; key < groupEnd; key++) {
+          while (next < last && keys[next] === key) {
+            next++;
+            grown++;
+          }
+          keyEnd[key]! += grown;
+        }
+        continue;
+      }
+    }
     const start = bucketStart(current, first, bounds) + shift;
     for (let j = 0; j < keysInGroup; j++) {
       bucketStart(current, first + j, bounds);
