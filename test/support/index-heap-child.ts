@@ -14,7 +14,7 @@ import { buildTables, mergeTables, type TableSet } from '../../src/index/mih/sub
 
 const HASHES = 1_000_000;
 const MERGE = 8192;
-const MERGES = 12;
+const MERGES = 28;
 const collect = (globalThis as { gc?: () => void }).gc;
 if (collect === undefined) throw new Error('run with --expose-gc');
 
