@@ -108,7 +108,7 @@ export async function profileMatchStages(bank: BenchBank, queries: readonly stri
       lap('signature (verifyHeaders)');
       const digest = bodyDigest(body);
       lap('body digest (SHA-256)');
-      await verifier.verifyBody(pending, digest, kind !== 'GET');
+      await verifier.verifyBody(pending, digest, kind === 'GET' ? 'memory' : 'store');
       lap(kind === 'GET' ? 'jti (replay guard, memory)' : 'jti (replay guard, SQLite write)');
       let valid: ItemResult<ValidQuery>[];
       if (kind === 'GET') {

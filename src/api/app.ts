@@ -18,7 +18,7 @@ import type { ServiceMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, toProblem, validationError } from './problem.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { assertContentType, assertJsonContentType, parseJsonBody, readRawBody, streamRawBody } from './request-body.js';
-import { expressPath, type RouteContext, type RouteSpec, type StreamedBody } from './route.js';
+import { expressPath, type JsonAnswer, type RouteContext, type RouteSpec, type StreamedBody } from './route.js';
 
 export interface AppDependencies {
   readonly config: Config;
@@ -74,7 +74,7 @@ export function createApp(deps: AppDependencies): express.Express {
     app[method](path, async (req: Request, res: Response) => {
       locals(res).route = route.path;
       const context = await prepare(route, req, res);
-      const answer = await route.handle(context);
+      const answer = await handleRecordingJti(route, context);
       if (answer === undefined) return;
       if (answer.headers) res.set(answer.headers);
       res.status(answer.status ?? 200).json(answer.body);
@@ -108,6 +108,25 @@ export function createApp(deps: AppDependencies): express.Express {
 
   return app;
 
+  /**
+   * Runs the handler; a `jtiWithChange` request's jti is recorded by the handler's change, or here
+   * when it made none — before the answer, whether the handler answered or failed.
+   */
+  async function handleRecordingJti(route: RouteSpec, context: RouteContext<unknown, unknown, unknown>): Promise<JsonAnswer | undefined> {
+    const jti = context.origin.jti;
+    if (jti === undefined) return route.handle(context);
+    let answer: JsonAnswer | undefined;
+    try {
+      answer = await route.handle(context);
+    } catch (error) {
+      // The handler's own error is the answer; a failure to record the jti as well is only logged.
+      await verifier.ensureJtiRecorded(jti).catch((recordError: unknown) => logger.error({ requestId: context.requestId, err: recordError }, 'recording the jti of a failed request failed'));
+      throw error;
+    }
+    await verifier.ensureJtiRecorded(jti);
+    return answer;
+  }
+
   /** Authenticates, authorises, rate-limits, reads and validates one request. */
   async function prepare(route: RouteSpec, req: Request, res: Response): Promise<RouteContext<unknown, unknown, unknown>> {
     let caller: Member | undefined;
@@ -131,7 +150,7 @@ export function createApp(deps: AppDependencies): express.Express {
       const streamed: StreamedBody = {
         chunks: raw.chunks,
         verify: async () => {
-          if (pending) await verifier.verifyBody(pending, raw.digest(), true);
+          if (pending) await verifier.verifyBody(pending, raw.digest(), 'store');
         },
       };
       return { params, query, body: streamed, caller, origin, requestId: locals(res).requestId, req, res };
@@ -139,7 +158,11 @@ export function createApp(deps: AppDependencies): express.Express {
     const hasBody = route.body !== undefined;
     if (!hasBody && Number(req.headers['content-length'] ?? 0) > 0) throw new InputError('ERR_VALIDATION', `${req.method} ${route.path} takes no body`);
     const raw = await readRawBody(req, hasBody ? config.jsonBodyLimitBytes : 0);
-    if (pending) await verifier.verifyBody(pending, raw.digest, req.method !== 'GET');
+    if (pending) {
+      const keeping = req.method === 'GET' ? 'memory' : route.jtiWithChange ? 'with-change' : 'store';
+      const jti = await verifier.verifyBody(pending, raw.digest, keeping);
+      if (keeping === 'with-change') origin = { ...origin, jti };
+    }
     if (hasBody) {
       if (raw.bytes.length === 0) throw new InputError('ERR_VALIDATION', 'This call needs a JSON body');
       assertJsonContentType(req);

@@ -1,8 +1,9 @@
 /**
  * Accepts each request `jti` once per member (SPEC §3). Every jti is remembered in memory until
  * its token expires (with clock skew); the jtis of state-changing requests are also written to
- * the store, so that a replay of a submit, retraction or admin call is refused after a restart
- * too. Memory is bucketed by expiry minute and whole buckets are dropped when they expire.
+ * the store — before the request runs, or in the same transaction as the change it makes
+ * (`JtiKeeping`) — so that a replay of a submit, retraction or admin call is refused after a
+ * restart too. Memory is bucketed by expiry minute and whole buckets are dropped when they expire.
  *
  * In memory a jti is held as a 53-bit fingerprint of (member, jti), a plain number in a `Set`,
  * not as a string: 37 bytes of heap (61 of RSS) a jti instead of 136 (215) for the string key
@@ -12,7 +13,7 @@
  * one with a chance of about 1 in 9·10^15 per pair, and the only consequence would be a fresh
  * request refused with ERR_REPLAY, to be signed again. Persisted jtis are stored exactly.
  */
-import type { Store } from '../store/store.js';
+import type { RequestJti, Store } from '../store/store.js';
 import { CLOCK_SKEW_SECONDS } from './request-token.js';
 
 const BUCKET_SECONDS = 60;
@@ -38,28 +39,44 @@ export function jtiFingerprint(memberId: string, jti: string): number {
   return (high & HIGH_MASK) * TWO_POW_32 + (low >>> 0);
 }
 
+/**
+ * Where a request's jti is kept besides memory: nowhere (reads), in the store before the request
+ * runs (`store`), or in the store by the request's own change (`with-change`: the route records
+ * it with its first audit entry, `AuditOrigin.jti`, and `ensureRecorded` covers a request that
+ * changed nothing) — one commit per state-changing request instead of two.
+ */
+export type JtiKeeping = 'memory' | 'store' | 'with-change';
+
 export class ReplayGuard {
   private readonly buckets = new Map<number, Set<number>>();
 
-  constructor(private readonly store: Pick<Store, 'consumeJti'>) {}
+  constructor(private readonly store: Pick<Store, 'consumeJti' | 'isJtiUsed'>) {}
 
   /**
-   * Records the jti; answers false when this member used it before. `persist` writes it to the
-   * store as well (state-changing requests).
+   * Accepts the jti unless this member used it before (in memory, or recorded in the store):
+   * answers the jti as the store keeps it, or undefined for a replay.
    */
-  async accept(memberId: string, jti: string, expiresAtSeconds: number, persist: boolean, nowSeconds: number): Promise<boolean> {
+  async accept(memberId: string, jti: string, expiresAtSeconds: number, keeping: JtiKeeping, nowSeconds: number): Promise<RequestJti | undefined> {
     this.dropExpired(nowSeconds);
     const key = jtiFingerprint(memberId, jti);
-    if (this.seen(key)) return false;
+    if (this.seen(key)) return undefined;
     const keepUntil = Math.ceil(expiresAtSeconds) + CLOCK_SKEW_SECONDS;
-    if (persist && !(await this.store.consumeJti(memberId, jti, keepUntil))) {
+    const usedBefore =
+      keeping === 'store' ? !(await this.store.consumeJti(memberId, jti, keepUntil)) : keeping === 'with-change' && (await this.store.isJtiUsed(memberId, jti));
+    if (usedBefore) {
       this.remember(key, keepUntil);
-      return false;
+      return undefined;
     }
     // Re-check after the await: a concurrent request with the same jti may have won.
-    if (this.seen(key)) return false;
+    if (this.seen(key)) return undefined;
     this.remember(key, keepUntil);
-    return true;
+    return { memberId, jti, expiresAtSeconds: keepUntil };
+  }
+
+  /** Records an accepted `with-change` jti in the store unless the request's change already did. */
+  async ensureRecorded(used: RequestJti): Promise<void> {
+    if (await this.store.isJtiUsed(used.memberId, used.jti)) return;
+    await this.store.consumeJti(used.memberId, used.jti, used.expiresAtSeconds);
   }
 
   /** Number of jtis held in memory. */

@@ -6,8 +6,8 @@
  * request refused for any other reason does not burn it. Each failure has its own code.
  */
 import { AuthError, ForbiddenError } from '../errors.js';
-import type { Member, Store } from '../store/store.js';
-import type { ReplayGuard } from './replay-guard.js';
+import type { Member, RequestJti, Store } from '../store/store.js';
+import type { JtiKeeping, ReplayGuard } from './replay-guard.js';
 import { importVerificationKey, signatureVerifies, type VerificationKey } from './request-signature.js';
 import {
   CLOCK_SKEW_SECONDS,
@@ -73,13 +73,19 @@ export class RequestVerifier {
   }
 
   /**
-   * Checks the body digest (base64url SHA-256 of the body bytes), then consumes the jti;
-   * `persistJti` for state-changing requests.
+   * Checks the body digest (base64url SHA-256 of the body bytes), then consumes the jti, kept as
+   * `keeping` says (`JtiKeeping`); answers it as the store keeps it.
    */
-  async verifyBody(request: HeaderVerifiedRequest, digest: string, persistJti: boolean): Promise<void> {
+  async verifyBody(request: HeaderVerifiedRequest, digest: string, keeping: JtiKeeping): Promise<RequestJti> {
     if (request.claims.bd !== digest) throw new AuthError('ERR_BODY_DIGEST', 'The body does not match the signed digest (bd)');
-    const fresh = await this.options.replay.accept(request.member.id, request.claims.jti, request.claims.exp, persistJti, this.options.clock() / 1000);
-    if (!fresh) throw new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
+    const used = await this.options.replay.accept(request.member.id, request.claims.jti, request.claims.exp, keeping, this.options.clock() / 1000);
+    if (!used) throw new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
+    return used;
+  }
+
+  /** After a `with-change` request: records its jti unless the request's change already did. */
+  async ensureJtiRecorded(used: RequestJti): Promise<void> {
+    await this.options.replay.ensureRecorded(used);
   }
 
   private async publicKey(kid: string, thumbprint: string, load: () => Promise<VerificationKey>): Promise<VerificationKey> {

@@ -71,6 +71,18 @@ export interface AuditOrigin {
   readonly kid: string | null;
   /** The request's compact JWS; null for local operator actions such as `init`. */
   readonly proof: string | null;
+  /**
+   * The request's `jti`, to be recorded as used in the transaction of the request's first audit
+   * entry (see `RouteSpec.jtiWithChange`); absent where it was recorded before the request ran.
+   */
+  readonly jti?: RequestJti;
+}
+
+/** A request's `jti`, kept as used until `expiresAtSeconds` so that the request cannot be replayed (SPEC §3). */
+export interface RequestJti {
+  readonly memberId: string;
+  readonly jti: string;
+  readonly expiresAtSeconds: number;
 }
 
 export interface OpinionCounts {
@@ -244,6 +256,8 @@ export interface Store {
 
   /** Records a request's `jti`; answers false when this member already used it. */
   consumeJti(memberId: string, jti: string, expiresAtSeconds: number): Promise<boolean>;
+  /** True when this member's `jti` is recorded as used (by `consumeJti` or with an audit entry). */
+  isJtiUsed(memberId: string, jti: string): Promise<boolean>;
   /** Forgets `jti`s that expired before `nowSeconds`; answers how many. */
   pruneJtis(nowSeconds: number): Promise<number>;
 

@@ -231,6 +231,22 @@ describe('the attack matrix: refused, and nothing changed', () => {
     expect(await logSize()).toBe(before);
   });
 
+  // Routes whose changes write audit entries record the jti with the change (one commit), and
+  // after the handler when it changed nothing: those replays are refused after a restart too.
+  it('refuses after a restart the replay of a submit that changed nothing and of a refused retraction', async () => {
+    const body = submitBody(HASH);
+    expect(await send(await signed(alice.key, { method: 'POST', target: '/v1/signals', body }))).toMatchObject({ status: 200 });
+    const unchanged = await signed(alice.key, { method: 'POST', target: '/v1/signals', body });
+    expect(await send(unchanged)).toMatchObject({ status: 200 });
+    const refused = await signed(alice.key, { method: 'DELETE', target: '/v1/signals/sig_0000000000000000000000/submission' });
+    expect(await send(refused)).toMatchObject({ status: 404 });
+    await t.restart();
+    const before = await logSize();
+    expect(await send(unchanged)).toMatchObject({ status: 401, body: { code: 'ERR_REPLAY' } });
+    expect(await send(refused)).toMatchObject({ status: 401, body: { code: 'ERR_REPLAY' } });
+    expect(await logSize()).toBe(before);
+  });
+
   it('jtis are per member: another member may use the same one', async () => {
     const jti = randomBytes(16).toString('base64url');
     expect((await send(await signed(alice.key, {}, { jti }))).status).toBe(200);

@@ -143,6 +143,25 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         expect(await store.pruneJtis(2000)).toBe(2);
         expect(await store.consumeJti('alpha', 'j-later-0123456789', 3000)).toBe(false);
       });
+
+      it("records the origin's jti with the change it makes, and refuses the whole change when the jti was used", async () => {
+        const withJti = (jti: string): AuditOrigin => ({ ...origin('alpha'), jti: { memberId: 'alpha', jti, expiresAtSeconds: 5000 } });
+        expect(await store.isJtiUsed('alpha', 'j-with-change-0001')).toBe(false);
+        await store.submitSignals('alpha', [item()], withJti('j-with-change-0001'));
+        expect(await store.isJtiUsed('alpha', 'j-with-change-0001')).toBe(true);
+        expect(await store.isJtiUsed('beta', 'j-with-change-0001')).toBe(false);
+        expect(await store.consumeJti('alpha', 'j-with-change-0001', 5000)).toBe(false);
+        // Used before (here by consumeJti): the change is refused and nothing of it is kept.
+        expect(await store.consumeJti('alpha', 'j-used-before-0002', 5000)).toBe(true);
+        expect(await codeOf(store.submitSignals('alpha', [item({ hash: PDQ_B })], withJti('j-used-before-0002')))).toBe('ERR_REPLAY');
+        expect(await store.findSignal('pdq', PDQ_B, 'alpha')).toBeUndefined();
+        // A change that fails before its audit entry records nothing.
+        expect(await codeOf(store.retractSubmission('alpha', 'sig_missing', withJti('j-failed-0003')))).toBe('ERR_NOT_FOUND');
+        expect(await store.isJtiUsed('alpha', 'j-failed-0003')).toBe(false);
+        // Kept until it expires, like any other.
+        expect(await store.pruneJtis(6000)).toBe(2);
+        expect(await store.isJtiUsed('alpha', 'j-with-change-0001')).toBe(false);
+      });
     });
 
     describe('taxonomy', () => {

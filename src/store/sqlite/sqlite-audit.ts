@@ -1,7 +1,8 @@
 /**
  * The signal log in SQLite (SPEC §5). Audit entries `{seq, at, actor, kid, action, subject, data,
  * proof}` are appended inside the caller's transaction — a change and its entry commit together;
- * a request's JWS is stored once however many entries it made.
+ * a request's JWS is stored once however many entries it made, and its `jti` is recorded as used
+ * with the first of them (one commit per request instead of two).
  *
  * The RFC 6962 tree over the entries (leaf = SHA-256(0x00 ‖ RFC 8785 canonical JSON of the entry
  * as served)) is recorded by `catchUp`, incrementally and in order: the leaf hashes of each
@@ -26,7 +27,7 @@ import {
   type Digest,
   type SubtreeNode,
 } from '../../audit/merkle-tree.js';
-import { InputError, OperationError } from '../../errors.js';
+import { AuthError, InputError, OperationError } from '../../errors.js';
 import type { AuditEntry, AuditEntryFilter, AuditOrigin, Checkpoint, LogKeyRecord, TreeHead } from '../store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -92,6 +93,7 @@ export class SqliteAuditLog {
   ) {
     this.q = {
       insertProof: db.prepare<[string]>('INSERT INTO audit_proofs (jws) VALUES (?)'),
+      insertJti: db.prepare<[string, string, number]>('INSERT OR IGNORE INTO used_jtis (member_id, jti, expires_at) VALUES (?, ?, ?)'),
       insertEntry: db.prepare<[number, string, string, string | null, string, string, string, number | null]>(
         'INSERT INTO audit_entries (seq, at, actor, kid, action, subject, data, proof_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -112,12 +114,22 @@ export class SqliteAuditLog {
     };
   }
 
-  /** An appender for one transaction on behalf of `origin`; call inside that transaction. */
+  /**
+   * An appender for one transaction on behalf of `origin`; call inside that transaction. The
+   * first entry also records the origin's `jti` as used, so that the request's change and its
+   * replay protection commit together; a `jti` already used refuses the whole transaction.
+   */
   appender(origin: AuditOrigin): AuditAppender {
     let proofId: number | null | undefined;
     let seq: number | undefined;
+    let jtiRecorded = origin.jti === undefined;
     return {
       append: (action, subject, data, at) => {
+        if (!jtiRecorded) {
+          const { memberId, jti, expiresAtSeconds } = origin.jti!;
+          if (this.q.insertJti.run(memberId, jti, expiresAtSeconds).changes === 0) throw new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
+          jtiRecorded = true;
+        }
         if (!this.enabled) return;
         if (proofId === undefined) proofId = origin.proof === null ? null : Number(this.q.insertProof.run(origin.proof).lastInsertRowid);
         seq = (seq ?? this.q.maxSeq.get()?.seq ?? 0) + 1;

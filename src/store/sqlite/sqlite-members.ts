@@ -97,6 +97,7 @@ export class SqliteMembers {
       ),
       revokeKey: db.prepare("UPDATE member_keys SET status = 'revoked', revoked_at = ? WHERE kid = ?"),
       consumeJti: db.prepare('INSERT OR IGNORE INTO used_jtis (member_id, jti, expires_at) VALUES (?, ?, ?)'),
+      jtiUsed: db.prepare<[string, string], { used: number }>('SELECT 1 AS used FROM used_jtis WHERE member_id = ? AND jti = ?'),
       pruneJtis: db.prepare('DELETE FROM used_jtis WHERE expires_at < ?'),
       labels: db.prepare<[], LabelRow>("SELECT name, kind, description FROM labels ORDER BY kind = 'modifier', name"),
       label: db.prepare<[string], LabelRow>('SELECT name, kind, description FROM labels WHERE name = ?'),
@@ -200,6 +201,10 @@ export class SqliteMembers {
 
   consumeJti(memberId: string, jti: string, expiresAtSeconds: number): boolean {
     return this.q.consumeJti.run(memberId, jti, expiresAtSeconds).changes === 1;
+  }
+
+  isJtiUsed(memberId: string, jti: string): boolean {
+    return this.q.jtiUsed.get(memberId, jti) !== undefined;
   }
 
   pruneJtis(nowSeconds: number): number {

@@ -127,6 +127,9 @@ export class SqliteStore implements Store {
   async consumeJti(memberId: string, jti: string, expiresAtSeconds: number): Promise<boolean> {
     return this.members.consumeJti(memberId, jti, expiresAtSeconds);
   }
+  async isJtiUsed(memberId: string, jti: string): Promise<boolean> {
+    return this.members.isJtiUsed(memberId, jti);
+  }
   async pruneJtis(nowSeconds: number): Promise<number> {
     return this.members.pruneJtis(nowSeconds);
   }
