@@ -69,10 +69,12 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   readonly streamedBody?: { readonly mediaTypes: readonly string[]; readonly lineSchema: z.ZodType; readonly description: string };
   readonly responses: Readonly<Record<number, RouteResponse>>;
   /**
-   * Every state change the handler makes appends an audit entry in its own transaction (with
-   * `context.origin`): the request's `jti` is then recorded as used in that transaction instead of
-   * a commit of its own before the handler runs, and after the handler when it changed nothing.
-   * Routes that change state without an audit entry leave this unset: their jti is recorded first.
+   * The handler changes state in at most one transaction, which appends an audit entry with
+   * `context.origin` whenever it changes anything: the request's `jti` is then recorded as used in
+   * that transaction instead of a commit of its own before the handler runs, and after the handler
+   * when it changed nothing. (A second audited transaction with the same origin would be refused
+   * with `ERR_REPLAY`: the jti is already recorded.) Routes that change state without an audit
+   * entry leave this unset: their jti is recorded first.
    */
   readonly jtiWithChange?: true;
   /** Codes this route may answer besides those every signed route may (documented). */
