@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync, statSync }
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isSignalbankError } from '../../src/errors.js';
 import { openDatabase } from '../../src/store/sqlite/database.js';
 import { MIGRATIONS_DIR, migrate, readMigrations } from '../../src/store/sqlite/migrations.js';
 import { BackgroundUpkeep } from '../../src/store/sqlite/background-upkeep.js';
 import { SqliteAuditLog } from '../../src/store/sqlite/sqlite-audit.js';
-import { INDEX_PAGE_SQL } from '../../src/store/sqlite/sqlite-signals.js';
+import { INDEX_PAGE_SQL, TYPE_HAS_LIVE_SIGNALS_SQL } from '../../src/store/sqlite/sqlite-signals.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -44,6 +44,29 @@ describe('sqlite engine', () => {
       .map((step) => step.detail);
     await store.close();
     expect(plan).toEqual(['SEARCH signals USING INTEGER PRIMARY KEY (rowid>?)']);
+  });
+
+  it('skips the walk for a type without live signals, found through the (type, hash) index', async () => {
+    const store = SqliteStore.open({ path: ':memory:' });
+    const plan = store.db
+      .prepare<[string], { detail: string }>(`EXPLAIN QUERY PLAN ${TYPE_HAS_LIVE_SIGNALS_SQL}`)
+      .all('blockhash')
+      .map((step) => step.detail);
+    expect(plan).toEqual(['SEARCH signals USING INDEX sqlite_autoindex_signals_2 (type=?)']);
+    // The walk's statement is never run for such a type; a type with live signals walks as before.
+    const walk = vi.spyOn((store as unknown as { signals: { q: { indexPage: { all: (...args: unknown[]) => unknown } } } }).signals.q.indexPage, 'all');
+    await store.createMember({ id: 'alpha', name: 'Alpha', roles: ['submitter'] }, { actor: 'operator', kid: null, proof: null });
+    await store.submitSignals('alpha', [{ type: 'pdq', hash: 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22', labels: ['suicide'], media: 'image' }], { actor: 'alpha', kid: null, proof: null });
+    const read = async (type: 'pdq' | 'blockhash') => {
+      let rows = 0;
+      for await (const batch of store.indexEntries(type)) rows += batch.ids.length;
+      return rows;
+    };
+    expect(await read('blockhash')).toBe(0);
+    expect(walk).not.toHaveBeenCalled();
+    expect(await read('pdq')).toBe(1);
+    expect(walk).toHaveBeenCalled();
+    await store.close();
   });
 
   it('opens with WAL, synchronous FULL and foreign keys', async () => {

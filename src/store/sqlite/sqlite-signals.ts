@@ -109,6 +109,13 @@ function sameAggregates(row: SignalRow, next: Aggregates): boolean {
  */
 export const INDEX_PAGE_SQL = "SELECT id, hash, status FROM signals WHERE id > ? AND +type = ? AND status != 'retracted' ORDER BY id LIMIT ?";
 
+/**
+ * Whether a type has any live signal, through the (type, hash) index: the walk above reads every
+ * row of every type, so a type with none (blockhash, in a bank of PDQ) skips it instead of reading
+ * the whole table for nothing.
+ */
+export const TYPE_HAS_LIVE_SIGNALS_SQL = "SELECT 1 AS found FROM signals WHERE type = ? AND status != 'retracted' LIMIT 1";
+
 export class SqliteSignals {
   private readonly q;
 
@@ -159,6 +166,7 @@ export class SqliteSignals {
       changesAfter: db.prepare<[number, number], ChangeRow>('SELECT seq, op, at, snapshot AS signal FROM signal_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       lastChangeSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM signal_changes'),
       indexPage: db.prepare<[number, string, number], [number, Buffer, SignalStatus]>(INDEX_PAGE_SQL),
+      typeHasLiveSignals: db.prepare<[string], { found: number }>(TYPE_HAS_LIVE_SIGNALS_SQL),
     };
     this.q.indexPage.raw(true);
   }
@@ -324,6 +332,7 @@ export class SqliteSignals {
   }
 
   *indexEntries(type: SignalTypeName, batchSize: number): Generator<IndexEntryBatch> {
+    if (this.q.typeHasLiveSignals.get(type) === undefined) return;
     yield* indexEntryBatches((after, limit) => this.q.indexPage.all(after, type, limit), batchSize);
   }
 
