@@ -43,7 +43,7 @@ describe('sqlite engine', () => {
       .all(0, 'pdq', 100)
       .map((step) => step.detail);
     await store.close();
-    expect(plan).toEqual(['SEARCH signals USING INTEGER PRIMARY KEY (rowid>?)']);
+    expect(plan).toEqual(['CO-ROUTINE (subquery-1)', 'SEARCH signals USING INTEGER PRIMARY KEY (rowid>?)', 'SCAN (subquery-1)']);
   });
 
   it('skips the walk for a type without live signals, found through the (type, hash) index', async () => {
@@ -54,7 +54,7 @@ describe('sqlite engine', () => {
       .map((step) => step.detail);
     expect(plan).toEqual(['SEARCH signals USING INDEX sqlite_autoindex_signals_2 (type=?)']);
     // The walk's statement is never run for such a type; a type with live signals walks as before.
-    const walk = vi.spyOn((store as unknown as { signals: { q: { indexPage: { all: (...args: unknown[]) => unknown } } } }).signals.q.indexPage, 'all');
+    const walk = vi.spyOn((store as unknown as { signals: { q: { indexPage: { get: (...args: unknown[]) => unknown } } } }).signals.q.indexPage, 'get');
     await store.createMember({ id: 'alpha', name: 'Alpha', roles: ['submitter'] }, { actor: 'operator', kid: null, proof: null });
     await store.submitSignals('alpha', [{ type: 'pdq', hash: 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22', labels: ['suicide'], media: 'image' }], { actor: 'alpha', kid: null, proof: null });
     const read = async (type: 'pdq' | 'blockhash') => {

@@ -298,6 +298,24 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         expect(Buffer.from(batches[0]!.hashes).toString('hex')).toBe(PDQ_B);
         expect(batches[0]!.disputed).toEqual([b!.rowId]);
       });
+
+      it('lists index entries page by page, each id with its own hash, per type', async () => {
+        const pdq = Array.from({ length: 5 }, (_, i) => `${'0123456789abcdef'[i]!.repeat(2)}${PDQ_A.slice(2)}`);
+        const outcomes = await store.submitSignals('alpha', [...pdq.map((hash) => item({ hash })), plainItem('blockhash', PDQ_B)], origin('alpha'));
+        const hashOf = new Map(outcomes.map((o) => [o.signal.rowId, o.signal.hash]));
+        const read = async (type: 'pdq' | 'blockhash', size: number) => {
+          const pages: [number, string][][] = [];
+          for await (const batch of store.indexEntries(type, size)) {
+            pages.push([...batch.ids].map((id, i) => [id, Buffer.from(batch.hashes.subarray(i * 32, i * 32 + 32)).toString('hex')]));
+          }
+          return pages;
+        };
+        const pages = await read('pdq', 2);
+        expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+        for (const [id, hash] of pages.flat()) expect(hash).toBe(hashOf.get(id));
+        expect(pages.flat().map(([, hash]) => hash).sort()).toEqual([...pdq].sort());
+        expect(await read('blockhash', 2)).toEqual([[[outcomes[5]!.signal.rowId, PDQ_B]]]);
+      });
     });
 
     describe('audit entries', () => {

@@ -6,11 +6,10 @@
  * row of the change feed.
  */
 import { newPublicId } from '../public-id.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError, OperationError } from '../../errors.js';
 import { unionLabels } from '../../signals/labels.js';
 import { signalStatus, type SignalStatus } from '../../signals/signal-status.js';
 import type { SignalTypeName } from '../../signals/signal-type.js';
-import { indexEntryBatches } from '../index-entry-batch.js';
 import { feedSignal } from '../public-signal.js';
 import type {
   AuditOrigin,
@@ -107,7 +106,26 @@ function sameAggregates(row: SignalRow, next: Aggregates): boolean {
  * row of the type for every page — quadratic: 37–54 s to load 1 M signals (bench:http). Walking
  * the row ids reads each row once.
  */
-export const INDEX_PAGE_SQL = "SELECT id, hash, status FROM signals WHERE id > ? AND +type = ? AND status != 'retracted' ORDER BY id LIMIT ?";
+const INDEX_PAGE_ROWS_SQL = "SELECT id, hash, status FROM signals WHERE id > ? AND +type = ? AND status != 'retracted' ORDER BY id LIMIT ?";
+
+/**
+ * The same page packed by SQLite into one row: its row count, last id, the ids as a JSON array,
+ * the hashes as one hex string and the disputed ids as a JSON array (ids and hashes in the same
+ * order: the aggregates step through the same rows together). better-sqlite3 makes a JS array and
+ * a Buffer for every row it returns, ~85 % of the walk's time; one row a page walks 1 M signals in
+ * ~0.4 s instead of ~1.7 s.
+ */
+export const INDEX_PAGE_SQL = `SELECT count(*), max(id), json_group_array(id), group_concat(hex(hash), ''),
+  json_group_array(id) FILTER (WHERE status = 'disputed') FROM (${INDEX_PAGE_ROWS_SQL})`;
+
+type PackedIndexPage = [count: number, lastId: number | null, ids: string, hashes: string | null, disputed: string];
+
+/** The batch of a packed page; refuses a page whose hashes are not 32 bytes each. */
+function unpackIndexPage([count, , ids, hashes, disputed]: PackedIndexPage): IndexEntryBatch {
+  const bytes = Buffer.from(hashes ?? '', 'hex');
+  if (bytes.length !== count * 32) throw new OperationError('ERR_INTERNAL', `An index page of ${count} signals held ${bytes.length} bytes of hashes, not 32 each`);
+  return { ids: Uint32Array.from(JSON.parse(ids) as number[]), hashes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), disputed: JSON.parse(disputed) as number[] };
+}
 
 /**
  * Whether a type has any live signal, through the (type, hash) index: the walk above reads every
@@ -165,7 +183,7 @@ export class SqliteSignals {
       insertChange: db.prepare("INSERT INTO signal_changes (signal_id, op, at, snapshot) VALUES (?, ?, ?, ?)"),
       changesAfter: db.prepare<[number, number], ChangeRow>('SELECT seq, op, at, snapshot AS signal FROM signal_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       lastChangeSeq: db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM signal_changes'),
-      indexPage: db.prepare<[number, string, number], [number, Buffer, SignalStatus]>(INDEX_PAGE_SQL),
+      indexPage: db.prepare<[number, string, number], PackedIndexPage>(INDEX_PAGE_SQL),
       typeHasLiveSignals: db.prepare<[string], { found: number }>(TYPE_HAS_LIVE_SIGNALS_SQL),
     };
     this.q.indexPage.raw(true);
@@ -333,7 +351,12 @@ export class SqliteSignals {
 
   *indexEntries(type: SignalTypeName, batchSize: number): Generator<IndexEntryBatch> {
     if (this.q.typeHasLiveSignals.get(type) === undefined) return;
-    yield* indexEntryBatches((after, limit) => this.q.indexPage.all(after, type, limit), batchSize);
+    for (let after = 0; ; ) {
+      const page = this.q.indexPage.get(after, type, batchSize)!;
+      if (page[0] === 0) return;
+      yield unpackIndexPage(page);
+      after = page[1]!;
+    }
   }
 
   private withOwnPart(row: SignalRow, viewer: string | undefined): SignalWithOwnPart {
