@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { NotFoundError, OperationError } from '../../errors.js';
 import type { SignalStatus } from '../../signals/signal-status.js';
 import type { SignalTypeName } from '../../signals/signal-type.js';
-import { indexEntryBatches } from '../../store/index-entry-batch.js';
+import { indexEntryBatches, packedIndexPageSql, type PackedIndexPage } from '../../store/index-entry-batch.js';
 import { openDatabase, type SqliteDatabase } from '../../store/sqlite/database.js';
 import type { IndexEntryBatch, Media, SignalRecord } from '../../store/store.js';
 import type { FeedChange, FeedSignal } from '../signalbank-client.js';
@@ -78,7 +78,9 @@ export class MirrorDb {
       byExactHash: db.prepare<[string, Buffer], StoredRow>("SELECT row_id, signal FROM signals WHERE type = ? AND hash = ? AND type IN ('md5', 'sha256')"),
       byRowIds: db.prepare<[string], StoredRow>('SELECT row_id, signal FROM signals WHERE row_id IN (SELECT value FROM json_each(?))'),
       all: db.prepare<[], { signal: string }>('SELECT signal FROM signals ORDER BY id'),
-      indexPage: db.prepare<[string, number, number], [number, Buffer, string]>('SELECT row_id, hash, status FROM signals WHERE type = ? AND row_id > ? ORDER BY row_id LIMIT ?'),
+      indexPage: db.prepare<[string, number, number], PackedIndexPage>(
+        packedIndexPageSql('SELECT row_id, hash, status FROM signals WHERE type = ? AND row_id > ? ORDER BY row_id LIMIT ?', 'row_id'),
+      ),
     };
     this.q.indexPage.raw(true);
   }
@@ -175,7 +177,7 @@ export class MirrorDb {
 
   /** Every signal of a 256-bit type, in batches, to build the local index. */
   *indexEntries(type: SignalTypeName, batchSize = 65_536): Generator<IndexEntryBatch> {
-    yield* indexEntryBatches((after, limit) => this.q.indexPage.all(type, after, limit), batchSize);
+    yield* indexEntryBatches((after, limit) => this.q.indexPage.get(type, after, limit)!, batchSize);
   }
 
   close(): void {
