@@ -30,6 +30,7 @@ import {
 import { AuthError, InputError, OperationError } from '../../errors.js';
 import type { AuditEntry, AuditEntryFilter, AuditOrigin, Checkpoint, LogKeyRecord, TreeHead } from '../store.js';
 import type { SqliteDatabase } from './database.js';
+import { SqliteUsedJtis } from './sqlite-used-jtis.js';
 
 export interface AuditAppender {
   append(action: string, subject: string, data: Record<string, unknown>, at: string): void;
@@ -84,6 +85,7 @@ function perfectRoot(leaves: readonly Digest[]): Digest {
 
 export class SqliteAuditLog {
   private readonly q;
+  private readonly usedJtis: SqliteUsedJtis;
   /** The frontier of chunk roots at the number of chunks last seen; reloaded when another connection moved it. */
   private chunkFrontier: MerkleFrontier | undefined;
 
@@ -91,9 +93,9 @@ export class SqliteAuditLog {
     private readonly db: SqliteDatabase,
     private readonly enabled = true,
   ) {
+    this.usedJtis = new SqliteUsedJtis(db);
     this.q = {
       insertProof: db.prepare<[string]>('INSERT INTO audit_proofs (jws) VALUES (?)'),
-      insertJti: db.prepare<[string, string, number]>('INSERT OR IGNORE INTO used_jtis (member_id, jti, expires_at) VALUES (?, ?, ?)'),
       insertEntry: db.prepare<[number, string, string, string | null, string, string, string, number | null]>(
         'INSERT INTO audit_entries (seq, at, actor, kid, action, subject, data, proof_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -127,7 +129,7 @@ export class SqliteAuditLog {
       append: (action, subject, data, at) => {
         if (!jtiRecorded) {
           const { memberId, jti, expiresAtSeconds } = origin.jti!;
-          if (this.q.insertJti.run(memberId, jti, expiresAtSeconds).changes === 0) throw new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
+          if (!this.usedJtis.consume(memberId, jti, expiresAtSeconds)) throw new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
           jtiRecorded = true;
         }
         if (!this.enabled) return;

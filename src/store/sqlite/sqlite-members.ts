@@ -1,5 +1,5 @@
 /**
- * SQLite persistence of members, their keys, the replay guard and the label taxonomy. Each
+ * SQLite persistence of members, their keys and the label taxonomy. Each
  * change appends its audit entry in the same immediate transaction. Guards against locking the
  * operators out: the last active admin cannot be suspended, demoted or left without a key.
  *
@@ -96,9 +96,6 @@ export class SqliteMembers {
         "INSERT INTO member_keys (kid, member_id, alg, public_jwk, thumbprint, status, created_at) VALUES (?, ?, ?, ?, ?, 'active', ?)",
       ),
       revokeKey: db.prepare("UPDATE member_keys SET status = 'revoked', revoked_at = ? WHERE kid = ?"),
-      consumeJti: db.prepare('INSERT OR IGNORE INTO used_jtis (member_id, jti, expires_at) VALUES (?, ?, ?)'),
-      jtiUsed: db.prepare<[string, string], { used: number }>('SELECT 1 AS used FROM used_jtis WHERE member_id = ? AND jti = ?'),
-      pruneJtis: db.prepare('DELETE FROM used_jtis WHERE expires_at < ?'),
       labels: db.prepare<[], LabelRow>("SELECT name, kind, description FROM labels ORDER BY kind = 'modifier', name"),
       label: db.prepare<[string], LabelRow>('SELECT name, kind, description FROM labels WHERE name = ?'),
       insertLabel: db.prepare('INSERT INTO labels (name, kind, description, created_at) VALUES (?, ?, ?, ?)'),
@@ -197,18 +194,6 @@ export class SqliteMembers {
   listKeys(memberId: string): MemberKey[] {
     this.mustGetMember(memberId);
     return this.q.keys.all(memberId).map(toKey);
-  }
-
-  consumeJti(memberId: string, jti: string, expiresAtSeconds: number): boolean {
-    return this.q.consumeJti.run(memberId, jti, expiresAtSeconds).changes === 1;
-  }
-
-  isJtiUsed(memberId: string, jti: string): boolean {
-    return this.q.jtiUsed.get(memberId, jti) !== undefined;
-  }
-
-  pruneJtis(nowSeconds: number): number {
-    return this.q.pruneJtis.run(nowSeconds).changes;
   }
 
   listLabels(): Label[] {

@@ -38,6 +38,7 @@ import { SqliteAuditLog } from './sqlite-audit.js';
 import { SqliteAuditReport } from './sqlite-audit-report.js';
 import { SqliteMembers } from './sqlite-members.js';
 import { SqliteSignals } from './sqlite-signals.js';
+import { SqliteUsedJtis } from './sqlite-used-jtis.js';
 
 export interface SqliteStoreOptions {
   /** Database file, or `:memory:`. */
@@ -63,6 +64,7 @@ export class SqliteStore implements Store {
   private readonly report: SqliteAuditReport;
   private readonly members: SqliteMembers;
   private readonly signals: SqliteSignals;
+  private readonly usedJtis: SqliteUsedJtis;
   private closed = false;
 
   private constructor(db: SqliteDatabase, schemaVersion: number, clock: () => number, appendAuditEntries: boolean, appendChanges: boolean) {
@@ -73,6 +75,7 @@ export class SqliteStore implements Store {
     this.report = new SqliteAuditReport(db);
     this.members = new SqliteMembers(db, this.audit, now);
     this.signals = new SqliteSignals(db, this.audit, now, appendChanges);
+    this.usedJtis = new SqliteUsedJtis(db);
   }
 
   static open(options: SqliteStoreOptions): SqliteStore {
@@ -125,13 +128,13 @@ export class SqliteStore implements Store {
   }
 
   async consumeJti(memberId: string, jti: string, expiresAtSeconds: number): Promise<boolean> {
-    return this.members.consumeJti(memberId, jti, expiresAtSeconds);
+    return this.usedJtis.consume(memberId, jti, expiresAtSeconds);
   }
   async isJtiUsed(memberId: string, jti: string): Promise<boolean> {
-    return this.members.isJtiUsed(memberId, jti);
+    return this.usedJtis.isUsed(memberId, jti);
   }
   async pruneJtis(nowSeconds: number): Promise<number> {
-    return this.members.pruneJtis(nowSeconds);
+    return this.usedJtis.prune(nowSeconds);
   }
 
   async listLabels(): Promise<Label[]> {
