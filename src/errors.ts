@@ -177,3 +177,38 @@ export class OperationError extends SignalbankError<OperationCode> {}
 export function isSignalbankError(value: unknown): value is SignalbankError {
   return value instanceof SignalbankError;
 }
+
+/**
+ * An error as it crosses a thread boundary (a structured clone keeps neither the class nor the
+ * code): the family's name, the code and the message of a coded error; the message and stack of
+ * any other, which stays uncoded on the far side (so the API still answers it as a bare 500).
+ */
+export interface WireError {
+  readonly name: string;
+  readonly code?: ErrorCode;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+export function toWireError(error: unknown): WireError {
+  if (isSignalbankError(error)) return { name: error.name, code: error.code, message: error.message };
+  if (error instanceof Error) return { name: error.name, message: error.message, ...(error.stack !== undefined && { stack: error.stack }) };
+  return { name: 'Error', message: String(error) };
+}
+
+type FamilyConstructor = new (code: never, message: string) => SignalbankError;
+const FAMILIES: Readonly<Record<string, FamilyConstructor>> = { InputError, ImageError, AuthError, ForbiddenError, LimitError, AuditError, OperationError };
+
+/** The error `toWireError` described, rebuilt as the same family with the same code. */
+export function fromWireError(wire: WireError): Error {
+  if (wire.code === undefined) {
+    const error = new Error(wire.message);
+    error.name = wire.name;
+    if (wire.stack !== undefined) error.stack = wire.stack;
+    return error;
+  }
+  if (wire.code === 'ERR_NOT_FOUND') return new NotFoundError(wire.message);
+  if (wire.code === 'ERR_CONFLICT') return new ConflictError(wire.message);
+  const Family = FAMILIES[wire.name];
+  return Family ? new Family(wire.code as never, wire.message) : new SignalbankError(wire.code, wire.message);
+}
