@@ -127,7 +127,7 @@ async function populate(): Promise<Bank> {
   const started = performance.now();
   await initialiseBank({ dbPath });
   const store = SqliteStore.open({ path: dbPath });
-  const upkeep = BackgroundUpkeep.start(store.db);
+  const upkeep = BackgroundUpkeep.start(store);
   const bulk = await addMember(store, 'bulk', ['submitter']);
   const loadMembers = [];
   for (let i = 0; i < LOAD_MEMBERS; i++) loadMembers.push(await addMember(store, `load-${i}`, ['submitter', 'matcher']));

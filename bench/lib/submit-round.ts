@@ -42,7 +42,7 @@ export async function submitRound(options: SubmitRoundOptions): Promise<number> 
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-submit-'));
   const store = SqliteStore.open({ path: join(dir, 'bank.db'), appendAuditEntries: audit !== 'without', appendChanges: options.changes ?? true });
   // As served: the upkeep worker runs (checkpointing the WAL; keeping the tree when there is a log).
-  const builder = audit === 'inline' ? undefined : BackgroundUpkeep.start(store.db);
+  const builder = audit === 'inline' ? undefined : BackgroundUpkeep.start(store);
   try {
     await store.createMember({ id: 'bench', name: 'Bench', roles: ['submitter'] }, { actor: 'operator', kid: null, proof: null });
     const batches = Array.from({ length: count }, () => randomPdqItems(batchSize));

@@ -83,7 +83,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     initialised = await initialiseBank({ dbPath: config.dbPath, ...(config.logKeyPath !== undefined && { logKeyPath: config.logKeyPath }) });
     logger.info({ db: initialised.dbPath, admin: initialised.admin }, 'initialised a new database');
   }
-  const store = SqliteStore.open({ path: config.dbPath, migrate: true, clock });
+  const store = SqliteStore.open({
+    path: config.dbPath,
+    migrate: true,
+    clock,
+    submitWriter: true,
+    onSubmitWriterFailure: (error) => logger.fatal({ err: error }, 'submissions can no longer be committed; restart the service (/readyz now fails)'),
+  });
   let shuttingDown = false;
   try {
     const loadStarted = performance.now();
@@ -109,7 +115,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         } catch {
           database = false;
         }
-        return { database, migrations: store.schemaVersion > 0, index: true, accepting: !shuttingDown };
+        return { database, submissions: store.submitWriterFailure === undefined, migrations: store.schemaVersion > 0, index: true, accepting: !shuttingDown };
       },
     };
     routes.push(
@@ -151,7 +157,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     checkpoints.start();
     matchCounter.start();
     await jobs.start();
-    const upkeep = config.dbPath === ':memory:' ? undefined : BackgroundUpkeep.start(store.db, { logger });
+    const upkeep = config.dbPath === ':memory:' ? undefined : BackgroundUpkeep.start(store, { logger });
     const pruneTimer = setInterval(() => {
       store.pruneJtis(Math.floor(clock() / 1000) - CLOCK_SKEW_SECONDS).catch((error: unknown) => logger.error({ err: error }, 'pruning jtis failed'));
     }, JTI_PRUNE_INTERVAL_MS);

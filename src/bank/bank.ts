@@ -3,6 +3,10 @@
  * items and match queries by their signal type and the taxonomy, commits changes through the
  * store, and updates the index of every 256-bit type before the caller answers — so a new hash
  * matches at once and a retracted one never does. At start the indexes are loaded from the store.
+ * Signal changes (submit, retract, opinion) are handed to the store in call order, which commits
+ * them in that order; their outcomes reach the index in the same order — each once those before
+ * it have — while the store already commits the next (it may commit on another thread and answer
+ * later than a change committed after it would be read here).
  *
  *   submit ─► validate (signals) ─► Store (commit + audit + feed row) ─► index.add/delete ─► answer
  *   match  ─► validate ─► SignalMatcher (index.search, disputed filtered) ─► Store (signal rows) ─► answer
@@ -46,6 +50,8 @@ export class Bank {
   private labels: Label[] = [];
 
   private readonly source: MatchSource;
+  /** Settles once the last change handed to the store has reached the index (or failed). */
+  private applied: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly store: Store,
@@ -102,8 +108,12 @@ export class Bank {
   /** Commits the valid items in one transaction; answers one result per item, in order. */
   async submit(memberId: string, items: readonly ItemResult<SubmissionInput>[], origin: AuditOrigin): Promise<SubmitResult[]> {
     const valid = items.filter((item) => item.ok).map((item) => item.value);
-    const outcomes = valid.length > 0 ? await this.store.submitSignals(memberId, valid, origin) : [];
-    for (const outcome of outcomes) if (outcome.status !== 'unchanged') this.matcher.applyChange(outcome);
+    const outcomes =
+      valid.length === 0
+        ? []
+        : await this.inCommitOrder(this.store.submitSignals(memberId, valid, origin), (committed) => {
+            for (const outcome of committed) if (outcome.status !== 'unchanged') this.matcher.applyChange(outcome);
+          });
     let next = 0;
     return items.map((item) => {
       if (!item.ok) return { status: 'rejected', error: item.error };
@@ -113,8 +123,7 @@ export class Bank {
   }
 
   async retract(memberId: string, signalId: string, origin: AuditOrigin): Promise<SignalRecord> {
-    const change = await this.store.retractSubmission(memberId, signalId, origin);
-    this.matcher.applyChange(change);
+    const change = await this.inCommitOrder(this.store.retractSubmission(memberId, signalId, origin), (committed) => this.matcher.applyChange(committed));
     return change.signal;
   }
 
@@ -125,8 +134,7 @@ export class Bank {
       ...(opinion.labels !== undefined && { labels: normaliseLabels(opinion.labels, this.taxonomy, false) }),
       ...(opinion.reason !== undefined && { reason: opinion.reason }),
     };
-    const change = await this.store.setOpinion(memberId, signalId, input, origin);
-    this.matcher.applyChange(change);
+    const change = await this.inCommitOrder(this.store.setOpinion(memberId, signalId, input, origin), (committed) => this.matcher.applyChange(committed));
     return change.signal;
   }
 
@@ -170,6 +178,26 @@ export class Bank {
   /** Stops the indexes' worker threads. */
   async close(): Promise<void> {
     await this.matcher.close();
+  }
+
+  /**
+   * Applies a change to the index once it is committed and every change handed to the store
+   * before it has been applied; call with the store's promise, made synchronously in call order.
+   */
+  private inCommitOrder<T>(committing: Promise<T>, apply: (committed: T) => void): Promise<T> {
+    // Failures are answered through `result`; this only keeps an early one from counting as unhandled.
+    committing.catch(() => undefined);
+    const result = this.applied
+      .then(() => committing)
+      .then((committed) => {
+        apply(committed);
+        return committed;
+      });
+    this.applied = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   }
 
   private async reloadTaxonomy(): Promise<void> {

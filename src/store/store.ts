@@ -238,6 +238,10 @@ export interface IndexEntryBatch {
   readonly disputed: readonly number[];
 }
 
+/**
+ * The bank's persistence. Every change commits in the order its method was called, even when
+ * an earlier call's promise settles later (the bank applies outcomes to its index in that order).
+ */
 export interface Store {
   readonly engine: string;
   close(): Promise<void>;

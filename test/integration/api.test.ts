@@ -53,7 +53,7 @@ describe('service routes', () => {
     expect(await (await fetch(`${t.service.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${t.service.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { database: true, migrations: true, index: true, accepting: true } });
+    expect(await ready.json()).toMatchObject({ status: 'ok', checks: { database: true, submissions: true, migrations: true, index: true, accepting: true } });
     const metrics = await (await fetch(`${t.service.url}/metrics`)).text();
     expect(metrics).toContain('signalbank_http_requests_total');
     expect(metrics).toMatch(/signalbank_index_size\{type="pdq"\} \d+/);

@@ -11,10 +11,11 @@ import { SqliteAuditLog } from '../../src/store/sqlite/sqlite-audit.js';
 import { INDEX_PAGE_SQL, TYPE_HAS_LIVE_SIGNALS_SQL } from '../../src/store/sqlite/sqlite-signals.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeStoreContract } from './store-contract.js';
+import { SeededRandom, toHex, uniformHash } from '../index/seeded-hashes.js';
 
-function harness(path: string, cleanup: () => void = () => undefined) {
+function harness(path: string, cleanup: () => void = () => undefined, submitWriter = false) {
   let now = Date.parse('2026-01-01T00:00:00.000Z');
-  const store = SqliteStore.open({ path, clock: () => now });
+  const store = SqliteStore.open({ path, clock: () => now, submitWriter });
   return {
     store,
     tick(ms = 1000) {
@@ -30,6 +31,10 @@ function harness(path: string, cleanup: () => void = () => undefined) {
 describeStoreContract('sqlite file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
   return harness(join(dir, 'bank.db'), () => rmSync(dir, { recursive: true, force: true }));
+});
+describeStoreContract('sqlite file, submissions committed on the writer thread (as served)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-store-'));
+  return harness(join(dir, 'bank.db'), () => rmSync(dir, { recursive: true, force: true }), true);
 });
 describeStoreContract('sqlite in memory', async () => harness(':memory:'));
 
@@ -175,6 +180,8 @@ describe('sqlite audit tree upkeep', () => {
     for (let i = 0; i < 53; i++) await store.createMember({ id: `member-${i}`, name: `${i}`, roles: [] }, system);
     const head = await store.auditTreeHead();
     expect(head.treeSize).toBe(53);
+    // A proof's read catches up: records the 3 complete chunks.
+    expect(await store.auditRootAt(53)).toBe(head.rootHash);
     expect((store.db.prepare('SELECT count(*) AS n FROM audit_leaf_chunks').get() as { n: number }).n).toBe(3);
     // As if the database predated the tree: drop every recorded leaf and subtree.
     store.db.exec('DROP TRIGGER audit_leaf_chunks_no_delete; DELETE FROM audit_leaf_chunks; DROP TRIGGER audit_tree_nodes_no_delete; DELETE FROM audit_tree_nodes;');
@@ -185,11 +192,39 @@ describe('sqlite audit tree upkeep', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('answers the head without recording anything, as catching up would, unless too much waits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-tree-'));
+    const store = SqliteStore.open({ path: join(dir, 'bank.db') });
+    const log = new SqliteAuditLog(store.db);
+    const system = { actor: 'system', kid: null, proof: null };
+    const random = new SeededRandom(11);
+    const items = (count: number) => Array.from({ length: count }, () => ({ type: 'pdq' as const, hash: toHex(uniformHash(random)), labels: ['suicide'], media: 'image' as const, quality: 100 }));
+    await store.createMember({ id: 'alpha', name: 'Alpha', roles: ['submitter'] }, system);
+    for (const count of [0, 14, 1, 1, 40, 300, 7]) {
+      if (count > 0) await store.submitSignals('alpha', items(count), system);
+      const chunks = log.chunkCount();
+      const pure = log.headWithoutRecording();
+      expect(log.chunkCount()).toBe(chunks);
+      expect(await store.auditTreeHead()).toEqual(pure);
+      expect(log.chunkCount()).toBe(chunks);
+      // Catching up records what waited, to the same head.
+      expect(log.head()).toEqual(pure);
+    }
+    // More than 64 chunks wait: the pure read declines, the store catches up instead.
+    await store.submitSignals('alpha', items(1100), system);
+    expect(log.headWithoutRecording()).toBeUndefined();
+    const head = await store.auditTreeHead();
+    expect(head.treeSize).toBe(1 + 363 + 1100);
+    expect(log.headWithoutRecording()).toEqual(head);
+    await store.close();
+    rmSync(dir, { recursive: true });
+  });
+
   it('is kept by the upkeep worker without any read, to the root a catch-up computes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sb-tree-'));
     const path = join(dir, 'bank.db');
     const store = SqliteStore.open({ path });
-    const upkeep = BackgroundUpkeep.start(store.db, { pollMs: 5 });
+    const upkeep = BackgroundUpkeep.start(store, { pollMs: 5 });
     const system = { actor: 'system', kid: null, proof: null };
     for (let i = 0; i < 70; i++) await store.createMember({ id: `member-${i}`, name: `${i}`, roles: [] }, system);
     const chunks = () => (store.db.prepare('SELECT count(*) AS n FROM audit_leaf_chunks').get() as { n: number }).n;
@@ -209,7 +244,7 @@ describe('sqlite audit tree upkeep', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sb-wal-'));
     const path = join(dir, 'bank.db');
     const store = SqliteStore.open({ path });
-    const upkeep = BackgroundUpkeep.start(store.db); // the service's settings
+    const upkeep = BackgroundUpkeep.start(store); // the service's settings
     const system = { actor: 'system', kid: null, proof: null };
     await store.createMember({ id: 'alpha', name: 'Alpha', roles: ['submitter'] }, system);
     const batch = () => Array.from({ length: 500 }, () => ({ type: 'pdq' as const, hash: randomBytes(32).toString('hex'), labels: ['suicide'], media: 'image' as const, quality: 100 }));

@@ -219,6 +219,21 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         const [again] = await store.submitSignals('alpha', [item()], origin('alpha'));
         expect(again).toMatchObject({ status: 'added', previousStatus: 'retracted', signal: { id, submitters: 1, status: 'active' } });
       });
+
+      it('commits changes in the order they were called, whichever answers first', async () => {
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        const id = created!.signal.id;
+        // Called without waiting: the relabelling first, then the retraction.
+        const relabel = store.submitSignals('alpha', [item({ labels: ['self_harm'] })], origin('alpha'));
+        const retract = store.retractSubmission('alpha', id, origin('alpha'));
+        const opinion = store.setOpinion('beta', id, { verdict: 'confirm' }, origin('beta'));
+        const [[updated], retracted, opined] = await Promise.all([relabel, retract, opinion]);
+        expect(updated).toMatchObject({ status: 'updated', signal: { labels: ['self_harm'], status: 'active' } });
+        expect(retracted).toMatchObject({ previousStatus: 'active', signal: { status: 'retracted' } });
+        expect(opined).toMatchObject({ previousStatus: 'retracted', signal: { status: 'retracted' } });
+        const entries = await store.listAuditEntries({ limit: 100 });
+        expect(entries.slice(-3).map((entry) => entry.action)).toEqual(['signal.submit', 'signal.retract', 'opinion.set']);
+      });
     });
 
     describe('change feed', () => {

@@ -1,42 +1,22 @@
 /**
  * Runs the store's upkeep worker beside the service (src/store/sqlite/upkeep-worker.ts): audit
  * entries are committed with their changes on the request path and hashed into Merkle tree rows
- * moments later on the other core; the rows come back here and the service's connection — the
- * only writer — records them between requests, in a transaction that does not wait for the disk
- * (the tree is derived from entries that already did). The write-ahead log is checkpointed by the
- * worker too, so the service's connection stops checkpointing while the worker runs and resumes
- * if it stops. Reads of the tree still catch up first, so nothing depends on the worker's timing.
+ * moments later on the other core; the rows come back here and the store records them
+ * (`recordAuditChunks`: on the submit writer's connection when it has one, in their turn), in a
+ * transaction that does not wait for the disk (the tree is derived from entries that already
+ * did); the worker never writes. The
+ * write-ahead log is checkpointed by the worker too, so the store's connections stop
+ * checkpointing while the worker runs and resume if it stops. Reads of the tree still catch up
+ * first, so nothing depends on the worker's timing.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { startWorker } from '../../runtime/worker-script.js';
-import { MerkleFrontier, type SubtreeNode } from '../../audit/merkle-tree.js';
-import { withoutSync, type SqliteDatabase } from './database.js';
-import { SqliteAuditLog, type HashedChunks } from './sqlite-audit.js';
+import type { WireHashedChunks } from './sqlite-audit.js';
+import type { SqliteStore } from './sqlite-store.js';
 
 /** Messages from the worker. */
-type UpkeepMessage =
-  | { type: 'error'; message: string }
-  | { type: 'stopped' }
-  | {
-      type: 'chunks';
-      first: number;
-      leaves: Uint8Array[];
-      nodes: { level: number; index: number; hash: Uint8Array }[];
-      frontier: { size: number; roots: Uint8Array[] };
-    };
-
-const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
-/** Tree rows as posted by the worker (buffers arrive as plain Uint8Arrays). */
-function hashedChunksFrom(message: Extract<UpkeepMessage, { type: 'chunks' }>): HashedChunks {
-  return {
-    first: message.first,
-    leaves: message.leaves.map(asBuffer),
-    nodes: message.nodes.map((node): SubtreeNode => ({ level: node.level, index: node.index, hash: asBuffer(node.hash) })),
-    frontier: new MerkleFrontier(message.frontier.size, message.frontier.roots.map(asBuffer)),
-  };
-}
+type UpkeepMessage = { type: 'error'; message: string } | { type: 'stopped' } | { type: 'chunks'; chunks: WireHashedChunks };
 
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
@@ -47,31 +27,29 @@ export interface UpkeepOptions {
 }
 
 export class BackgroundUpkeep {
-  private readonly log: SqliteAuditLog;
-
   private constructor(
     private readonly worker: Worker,
-    private readonly db: SqliteDatabase,
-  ) {
-    this.log = new SqliteAuditLog(db);
-  }
+    private readonly store: SqliteStore,
+  ) {}
 
-  /** Starts the worker for the database that `db` (the service's connection) has open. */
-  static start(db: SqliteDatabase, options: UpkeepOptions = {}): BackgroundUpkeep {
+  /** Starts the worker for the database `store` (the service's) has open. */
+  static start(store: SqliteStore, options: UpkeepOptions = {}): BackgroundUpkeep {
     const worker = startWorker(import.meta.url, 'upkeep-worker', {
-      workerData: { dbPath: db.name, pollMs: options.pollMs ?? 20, checkpointMs: options.checkpointMs ?? 0 },
+      workerData: { dbPath: store.db.name, pollMs: options.pollMs ?? 20, checkpointMs: options.checkpointMs ?? 0 },
     });
-    const upkeep = new BackgroundUpkeep(worker, db);
-    db.pragma('wal_autocheckpoint = 0');
+    const upkeep = new BackgroundUpkeep(worker, store);
+    store.setAutoCheckpoint(0);
     worker.on('message', (message: UpkeepMessage) => {
       if (message.type === 'error') options.logger?.error({ error: message.message }, 'a store upkeep step failed');
       if (message.type === 'chunks') {
-        try {
-          upkeep.record(hashedChunksFrom(message));
-        } catch (error) {
-          options.logger?.error({ err: error }, 'recording audit tree rows failed');
-          worker.postMessage({ type: 'resync' });
-        }
+        // Not recorded (a gap: another connection recorded some first), or failed: hash again from what the tree holds.
+        store.recordAuditChunks(message.chunks).then(
+          (recorded) => recorded || worker.postMessage({ type: 'resync' }),
+          (error: unknown) => {
+            options.logger?.error({ err: error }, 'recording audit tree rows failed');
+            worker.postMessage({ type: 'resync' });
+          },
+        );
       }
     });
     worker.on('error', (error) => options.logger?.error({ err: error }, 'the store upkeep worker stopped'));
@@ -91,18 +69,8 @@ export class BackgroundUpkeep {
     this.restoreCheckpointing();
   }
 
-  /** Records the worker's tree rows on the service's connection; asks it to start over on a gap. */
-  private record(hashed: HashedChunks): void {
-    if (!this.db.open) return;
-    if (this.db.inTransaction) {
-      this.worker.postMessage({ type: 'resync' });
-      return;
-    }
-    if (!withoutSync(this.db, () => this.db.transaction(() => this.log.recordChunks(hashed)).immediate())) this.worker.postMessage({ type: 'resync' });
-  }
-
   /** Without the worker the service's connection checkpoints again, so the log never grows unbounded. */
   private restoreCheckpointing(): void {
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+    this.store.setAutoCheckpoint(DEFAULT_AUTOCHECKPOINT_PAGES);
   }
 }

@@ -29,7 +29,7 @@ import {
 } from '../../audit/merkle-tree.js';
 import { AuthError, InputError, OperationError } from '../../errors.js';
 import type { AuditEntry, AuditEntryFilter, AuditOrigin, Checkpoint, LogKeyRecord, TreeHead } from '../store.js';
-import type { SqliteDatabase } from './database.js';
+import { withoutSync, type SqliteDatabase } from './database.js';
 import { SqliteUsedJtis } from './sqlite-used-jtis.js';
 
 export interface AuditAppender {
@@ -70,6 +70,40 @@ export interface HashedChunks {
   readonly nodes: readonly SubtreeNode[];
   /** The frontier of chunk roots after them. */
   readonly frontier: MerkleFrontier;
+}
+
+/** `HashedChunks` as they cross a thread boundary (a structured clone keeps no classes; buffers arrive as Uint8Arrays). */
+export interface WireHashedChunks {
+  readonly first: number;
+  readonly leaves: readonly Uint8Array[];
+  readonly nodes: readonly { readonly level: number; readonly index: number; readonly hash: Uint8Array }[];
+  readonly frontier: { readonly size: number; readonly roots: readonly Uint8Array[] };
+}
+
+export function toWireChunks(hashed: HashedChunks): WireHashedChunks {
+  return { first: hashed.first, leaves: hashed.leaves, nodes: hashed.nodes, frontier: { size: hashed.frontier.size, roots: hashed.frontier.subtreeRoots() } };
+}
+
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+export function fromWireChunks(wire: WireHashedChunks): HashedChunks {
+  return {
+    first: wire.first,
+    leaves: wire.leaves.map(asBuffer),
+    nodes: wire.nodes.map((node): SubtreeNode => ({ level: node.level, index: node.index, hash: asBuffer(node.hash) })),
+    frontier: new MerkleFrontier(wire.frontier.size, wire.frontier.roots.map(asBuffer)),
+  };
+}
+
+interface TreeView {
+  readonly treeSize: number;
+  /** The hash of the perfect subtree `index` at `level` (level 0: leaves). */
+  readonly read: (level: number, index: number) => Digest;
+}
+
+function headOf(view: TreeView): TreeHead {
+  const frontier = new MerkleFrontier(view.treeSize, frontierPositions(view.treeSize).map((p) => view.read(p.level, p.index)));
+  return { treeSize: view.treeSize, rootHash: frontier.root().toString('hex') };
 }
 
 /** The root of a perfect subtree from its leaves (a power of two of them). */
@@ -190,6 +224,14 @@ export class SqliteAuditLog {
   }
 
   /**
+   * Records hashed chunks in a transaction of their own that does not wait for the disk (the
+   * tree is derived from entries that already did); answers false as `recordChunks` does.
+   */
+  recordChunksNow(hashed: HashedChunks): boolean {
+    return withoutSync(this.db, () => this.db.transaction(() => this.recordChunks(hashed)).immediate());
+  }
+
+  /**
    * Records every complete chunk of entries the tree does not hold yet, in order, on this
    * connection; answers how many entries. Hashing happens outside the write transaction.
    */
@@ -233,9 +275,16 @@ export class SqliteAuditLog {
   }
 
   head(): TreeHead {
-    const view = this.view();
-    const frontier = new MerkleFrontier(view.treeSize, frontierPositions(view.treeSize).map((p) => view.read(p.level, p.index)));
-    return { treeSize: view.treeSize, rootHash: frontier.root().toString('hex') };
+    return headOf(this.view());
+  }
+
+  /**
+   * The head without recording anything — a pure read in one snapshot, so it needs no turn to
+   * write — or undefined when too much waits to be recorded (then `head` catches up first).
+   */
+  headWithoutRecording(): TreeHead | undefined {
+    const view = this.db.transaction(() => this.view(undefined, false))();
+    return view && headOf(view);
   }
 
   /** Recorded leaf hashes of entries with `seq > afterSeq` (the last, incomplete chunk composed from its entries). */
@@ -297,16 +346,23 @@ export class SqliteAuditLog {
   }
 
   /**
-   * The tree as it stands after catching up: its size (every contiguous entry) and a reader of
-   * any perfect subtree — stored from level 4 up, composed from a chunk's leaves below, the last
-   * chunk's leaves hashed from its entries. `treeSize`, when given, must not exceed it.
+   * The tree as it stands: its size (every contiguous entry) and a reader of any perfect subtree —
+   * stored from level 4 up, composed from a chunk's leaves below. After catching up (the default),
+   * only the last, incomplete chunk's leaves are hashed from its entries. Without it (`record`
+   * false, a pure read), every chunk not recorded yet is hashed from its entries and the subtrees
+   * over them composed; answers undefined when more than `CATCH_UP_CHUNKS` chunks wait.
+   * `treeSize`, when given, must not exceed the size.
    */
-  private view(treeSize?: number): { treeSize: number; read: (level: number, index: number) => Digest } {
-    this.catchUp();
+  private view(treeSize?: number): TreeView;
+  private view(treeSize: number | undefined, record: false): TreeView | undefined;
+  private view(treeSize?: number, record = true): TreeView | undefined {
+    if (record) this.catchUp();
     const recorded = this.chunkCount() * CHUNK;
-    const tail = this.q.entriesAfter.all(recorded, CHUNK);
+    const limit = record ? CHUNK : CATCH_UP_CHUNKS * CHUNK + CHUNK;
+    const tail = this.q.entriesAfter.all(recorded, limit);
     let contiguous = 0;
     while (contiguous < tail.length && tail[contiguous]!.seq === recorded + contiguous + 1) contiguous++;
+    if (contiguous === limit && !record) return undefined;
     const tailLeaves = tail.slice(0, contiguous).map((row) => auditLeafHash(toEntry(row)));
     const size = recorded + contiguous;
     if (treeSize !== undefined && (!Number.isInteger(treeSize) || treeSize < 1 || treeSize > size)) {
@@ -316,7 +372,7 @@ export class SqliteAuditLog {
     const leavesOf = (chunk: number): Digest[] => {
       let leaves = chunkLeaves.get(chunk);
       if (!leaves) {
-        if (chunk * CHUNK >= recorded) leaves = tailLeaves;
+        if (chunk * CHUNK >= recorded) leaves = tailLeaves.slice(chunk * CHUNK - recorded, (chunk + 1) * CHUNK - recorded);
         else {
           const blob = this.q.chunk.get(chunk)?.leaves;
           if (!blob) throw new OperationError('ERR_INTERNAL', `The audit tree lacks leaf chunk ${chunk}`);
@@ -327,7 +383,11 @@ export class SqliteAuditLog {
       return leaves;
     };
     const read = (level: number, index: number): Digest => {
-      if (level >= CHUNK_LEVEL) return this.storedNode(level, index);
+      if (level >= CHUNK_LEVEL) {
+        // A subtree over chunks not recorded yet is composed from its halves.
+        if ((index + 1) * 2 ** level <= recorded) return this.storedNode(level, index);
+        return nodeHash(read(level - 1, 2 * index), read(level - 1, 2 * index + 1));
+      }
       const first = index * 2 ** level;
       const leaves = leavesOf(Math.floor(first / CHUNK));
       const offset = first % CHUNK;

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../../runtime/thread-priority.js';
 import type { MerkleFrontier } from '../../audit/merkle-tree.js';
 import { openDatabase } from './database.js';
-import { SqliteAuditLog } from './sqlite-audit.js';
+import { SqliteAuditLog, toWireChunks } from './sqlite-audit.js';
 
 interface UpkeepData {
   readonly dbPath: string;
@@ -45,7 +45,7 @@ function hashNewEntries(): void {
     if (!log.isBehind(hashed.chunks)) return;
     const next = log.hashChunks(hashed.chunks, hashed.frontier);
     if (!next) return;
-    parentPort?.postMessage({ type: 'chunks', first: next.first, leaves: next.leaves, nodes: next.nodes, frontier: { size: next.frontier.size, roots: next.frontier.subtreeRoots() } });
+    parentPort?.postMessage({ type: 'chunks', chunks: toWireChunks(next) });
     hashed = { chunks: next.first + next.leaves.length, frontier: next.frontier };
   }
 }
