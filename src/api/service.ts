@@ -102,7 +102,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const matchCounter = new MatchCounter(store, clock, logger);
     const metrics = createMetrics({ sizes: () => bank.indexSizes(), memoryBytes: () => bank.indexMemoryBytes() }, () => jobs.store.countByStatus());
     const requestActivity = new RequestActivity();
-    const jobs = new JobService({ db: store.db, bank, config, metrics, counter: matchCounter, logger, clock, foreground: requestActivity });
+    const jobs = new JobService({ db: store.db, writes: store.writes, bank, config, metrics, counter: matchCounter, logger, clock, foreground: requestActivity });
     const verifier = new RequestVerifier({ store, replay: new ReplayGuard(store), audience: config.audience, clock });
     const rateLimiter = new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst, clock);
     const routes: RouteSpec[] = [];

@@ -43,7 +43,7 @@ export class JobIngester {
 
   /** Stores the body's lines under a new, still invisible job; on any failure removes them and rethrows. */
   async receive(memberId: string, limit: number, body: AsyncIterable<Uint8Array>): Promise<ReceivedJob> {
-    const { rowId, id } = this.store.beginReceiving(memberId, limit);
+    const { rowId, id } = await this.store.beginReceiving(memberId, limit);
     try {
       let total = 0;
       let errorLines = 0;
@@ -73,14 +73,14 @@ export class JobIngester {
           if (total - firstLine + 1 === this.limits.blockLines) closeBlock();
         }
         if (blockedLines >= this.limits.batchLines) {
-          this.store.appendBlocks(rowId, blocks);
+          await this.store.appendBlocks(rowId, blocks);
           blocks = [];
           blockedLines = 0;
         }
       }
       if (total === 0) throw new InputError('ERR_VALIDATION', 'The job body holds no lines; send one query per line');
       if (total >= firstLine) closeBlock();
-      this.store.appendBlocks(rowId, blocks);
+      await this.store.appendBlocks(rowId, blocks);
       return { rowId, id, total, errorLines };
     } catch (error) {
       await this.remove(rowId);

@@ -44,7 +44,7 @@ export class JobRetention {
 
   /** Removes a job and everything stored for it. */
   async remove(rowId: number): Promise<void> {
-    while (!this.store.removeStep(rowId, STEP_BLOCKS)) await yieldToEventLoop();
+    while (!(await this.store.removeStep(rowId, STEP_BLOCKS))) await yieldToEventLoop();
   }
 
   /** One sweep (never two at once); answers how many jobs it removed. */
@@ -55,7 +55,7 @@ export class JobRetention {
 
   private async sweepNow(): Promise<number> {
     for (const rowId of this.store.finishedJobsWithQueries()) {
-      while (this.store.settleQueryBlocks(rowId, STEP_BLOCKS) > 0) await yieldToEventLoop();
+      while ((await this.store.settleQueryBlocks(rowId, STEP_BLOCKS)) > 0) await yieldToEventLoop();
     }
     const before = new Date(this.clock() - this.options.retentionMs).toISOString();
     const expired = this.store.expiredJobs(before);

@@ -132,14 +132,14 @@ export class JobRunner {
     const job = this.store.nextRunnable();
     if (!job) return false;
     if (job.status === 'queued') {
-      this.store.markRunning(job.rowId);
+      await this.store.markRunning(job.rowId);
       return true;
     }
     if (this.matching[0]?.rowId !== job.rowId) this.matching = [];
     if (this.matching.length === 0) await this.handOut(job);
     const batch = this.matching[0];
     if (!batch) {
-      this.finish(job);
+      await this.finish(job);
       return true;
     }
     if (!this.tracks.has(job.rowId)) this.tracks.set(job.rowId, { startedMs: performance.now(), doneAtStart: job.done, done: job.done });
@@ -160,7 +160,7 @@ export class JobRunner {
     } catch (error) {
       const reason = isSignalbankError(error) ? error.toItemError() : { code: 'ERR_INTERNAL', message: 'Matching failed; the service logged why' };
       this.logger.error({ err: error, job: job.id }, 'job matching failed');
-      this.store.finish(job.rowId, 'failed', reason);
+      await this.store.finish(job.rowId, 'failed', reason);
       this.tracks.delete(job.rowId);
       this.matching = [];
       return true;
@@ -187,7 +187,7 @@ export class JobRunner {
     });
     while (refused < block.refused.length) results += `${block.refused[refused++]!.result}\n`;
     await this.foregroundQuiet();
-    if (!this.store.recordBlock(job.rowId, block, results)) {
+    if (!(await this.store.recordBlock(job.rowId, block, results))) {
       // Cancelled (or finished elsewhere) while this block was matched: nothing is recorded.
       this.tracks.delete(job.rowId);
       this.matching = [];
@@ -241,16 +241,16 @@ export class JobRunner {
     }
   }
 
-  private finish(job: JobRecord): void {
+  private async finish(job: JobRecord): Promise<void> {
     this.tracks.delete(job.rowId);
     if (job.done === job.total) {
-      this.store.finish(job.rowId, 'done');
+      await this.store.finish(job.rowId, 'done');
       this.logger.info({ job: job.id, total: job.total }, 'job done');
       return;
     }
     // Never silently short: a job whose lines do not all have a result is failed, saying so.
     const missing = job.total - job.done;
-    this.store.finish(job.rowId, 'failed', { code: 'ERR_INTERNAL', message: `${missing} of ${job.total} lines have no result; submit the job again` });
+    await this.store.finish(job.rowId, 'failed', { code: 'ERR_INTERNAL', message: `${missing} of ${job.total} lines have no result; submit the job again` });
     this.logger.error({ job: job.id, missing }, 'job lines missing');
   }
 

@@ -12,6 +12,7 @@ import type { ServiceMetrics } from '../api/metrics.js';
 import type { Config } from '../config.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { SqliteDatabase } from '../store/sqlite/database.js';
+import type { WriteTurns } from '../store/sqlite/write-turns.js';
 import type { AuditOrigin } from '../store/store.js';
 import { JobIngester } from './job-ingester.js';
 import { JobRetention } from './job-retention.js';
@@ -40,6 +41,8 @@ export interface JobView {
 
 export interface JobServiceDependencies {
   readonly db: SqliteDatabase;
+  /** The store's turns to write (`SqliteStore.writes`). */
+  readonly writes: WriteTurns;
   readonly bank: Bank;
   readonly config: Config;
   readonly metrics: ServiceMetrics;
@@ -58,9 +61,9 @@ export class JobService {
   private readonly metrics: ServiceMetrics;
 
   constructor(deps: JobServiceDependencies) {
-    const { db, bank, config, metrics, counter, logger, clock, foreground } = deps;
+    const { db, writes, bank, config, metrics, counter, logger, clock, foreground } = deps;
     this.metrics = metrics;
-    this.store = new SqliteJobStore(db, clock);
+    this.store = new SqliteJobStore(db, clock, writes);
     this.retention = new JobRetention(this.store, clock, logger, { retentionMs: config.jobRetentionMs, sweepIntervalMs: config.jobSweepIntervalMs });
     this.ingester = new JobIngester(this.store, bank, { maxLines: config.jobMaxLines, maxLineBytes: config.jobMaxLineBytes, blockLines: config.jobChunkSize, batchLines: INGEST_BATCH_LINES }, (rowId) =>
       this.retention.remove(rowId),
@@ -93,7 +96,7 @@ export class JobService {
     let job: JobRecord;
     try {
       await verifyBody();
-      job = this.store.commitReceived(received.rowId, received.total, received.errorLines, origin);
+      job = await this.store.commitReceived(received.rowId, received.total, received.errorLines, origin);
     } catch (error) {
       await this.retention.remove(received.rowId);
       throw error;
@@ -115,8 +118,8 @@ export class JobService {
     return this.store.list(memberId, limit).map((job) => this.view(job));
   }
 
-  cancel(id: string, memberId: string, origin: AuditOrigin): JobView {
-    const job = this.store.cancel(id, memberId, origin);
+  async cancel(id: string, memberId: string, origin: AuditOrigin): Promise<JobView> {
+    const job = await this.store.cancel(id, memberId, origin);
     this.runner.wake();
     void this.retention.sweep().catch(() => undefined);
     return this.view(job);

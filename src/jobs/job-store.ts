@@ -1,7 +1,8 @@
 /**
  * Persistence of batch matching jobs on the service's SQLite database (migrations 0003, 0004): the
  * job rows, and the job's lines in blocks of consecutive lines — query blocks still to run, result
- * blocks answered. Every method is one transaction on the service's connection. The invariants
+ * blocks answered. Every method is one transaction on the service's connection; those that write
+ * take their turn among the store's writes (`SqliteStore.writes`). The invariants
  * that make jobs survive a restart:
  * - a job is `receiving` until its whole body is stored; only then does it become `queued`, in
  *   the same transaction as its `job.create` audit entry — that commit precedes the 202 answer;
@@ -13,6 +14,7 @@
  */
 import { ConflictError, NotFoundError } from '../errors.js';
 import { withoutSync, type SqliteDatabase } from '../store/sqlite/database.js';
+import { WriteTurns } from '../store/sqlite/write-turns.js';
 import { newPublicId } from '../store/public-id.js';
 import { SqliteAuditLog } from '../store/sqlite/sqlite-audit.js';
 import type { AuditOrigin } from '../store/store.js';
@@ -159,6 +161,8 @@ export class SqliteJobStore {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly clock: () => number,
+    /** The store's turns to write (`SqliteStore.writes`), so that a job's writes never meet the submit writer's lock. */
+    private readonly writes: WriteTurns = new WriteTurns(),
   ) {
     this.audit = new SqliteAuditLog(db);
     this.q = {
@@ -209,10 +213,12 @@ export class SqliteJobStore {
   }
 
   /** Starts a job whose body is about to be read: invisible and never run until `commitReceived`. */
-  beginReceiving(memberId: string, limit: number): { rowId: number; id: string } {
-    const id = newPublicId();
-    const rowId = Number(this.q.insertJob.run(id, memberId, limit, this.now()).lastInsertRowid);
-    return { rowId, id };
+  beginReceiving(memberId: string, limit: number): Promise<{ rowId: number; id: string }> {
+    return this.writes.onThisConnection(() => {
+      const id = newPublicId();
+      const rowId = Number(this.q.insertJob.run(id, memberId, limit, this.now()).lastInsertRowid);
+      return { rowId, id };
+    });
   }
 
   /**
@@ -222,27 +228,31 @@ export class SqliteJobStore {
    * write-ahead log — and with it every frame written before, these included — before the upload
    * is acknowledged; a crash before that leaves a `receiving` job, removed at start.
    */
-  appendBlocks(rowId: number, blocks: readonly QueryBlock[]): void {
-    withoutSync(this.db, () =>
-      this.db
-        .transaction(() => {
-          for (const block of blocks) this.q.insertQueryBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, encodeBlock(block));
-        })
-        .immediate(),
-    );
+  appendBlocks(rowId: number, blocks: readonly QueryBlock[]): Promise<void> {
+    return this.writes.onThisConnection(() => {
+      withoutSync(this.db, () =>
+        this.db
+          .transaction(() => {
+            for (const block of blocks) this.q.insertQueryBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, encodeBlock(block));
+          })
+          .immediate(),
+      );
+    });
   }
 
   /** Makes a received job durable and runnable, with its `job.create` audit entry. */
-  commitReceived(rowId: number, total: number, errorLines: number, origin: AuditOrigin): JobRecord {
-    return this.db
-      .transaction(() => {
-        const at = this.now();
-        if (this.q.markQueued.run(total, errorLines, errorLines, at, rowId).changes !== 1) throw new ConflictError('The job is no longer being received');
-        const row = this.q.byRowId.get(rowId)!;
-        this.audit.appender(origin).append('job.create', row.public_id, { total, errorLines, limit: row.match_limit }, at);
-        return toRecord(row);
-      })
-      .immediate();
+  commitReceived(rowId: number, total: number, errorLines: number, origin: AuditOrigin): Promise<JobRecord> {
+    return this.writes.onThisConnection(() => {
+      return this.db
+        .transaction(() => {
+          const at = this.now();
+          if (this.q.markQueued.run(total, errorLines, errorLines, at, rowId).changes !== 1) throw new ConflictError('The job is no longer being received');
+          const row = this.q.byRowId.get(rowId)!;
+          this.audit.appender(origin).append('job.create', row.public_id, { total, errorLines, limit: row.match_limit }, at);
+          return toRecord(row);
+        })
+        .immediate();
+    });
   }
 
   /** The caller's job; another member's job is not found (its existence does not leak). */
@@ -262,18 +272,20 @@ export class SqliteJobStore {
   }
 
   /** Cancels a queued or running job of the caller, with its `job.cancel` audit entry. */
-  cancel(id: string, memberId: string, origin: AuditOrigin): JobRecord {
-    return this.db
-      .transaction(() => {
-        const job = this.get(id, memberId);
-        if (!job) throw new NotFoundError(`No job ${id}`);
-        if (isTerminal(job.status)) throw new ConflictError(`Job ${id} is already ${job.status}`);
-        const at = this.now();
-        this.q.finish.run('cancelled', at, null, job.rowId);
-        this.audit.appender(origin).append('job.cancel', job.id, { done: job.done, total: job.total }, at);
-        return toRecord(this.q.byRowId.get(job.rowId)!);
-      })
-      .immediate();
+  cancel(id: string, memberId: string, origin: AuditOrigin): Promise<JobRecord> {
+    return this.writes.onThisConnection(() => {
+      return this.db
+        .transaction(() => {
+          const job = this.get(id, memberId);
+          if (!job) throw new NotFoundError(`No job ${id}`);
+          if (isTerminal(job.status)) throw new ConflictError(`Job ${id} is already ${job.status}`);
+          const at = this.now();
+          this.q.finish.run('cancelled', at, null, job.rowId);
+          this.audit.appender(origin).append('job.cancel', job.id, { done: job.done, total: job.total }, at);
+          return toRecord(this.q.byRowId.get(job.rowId)!);
+        })
+        .immediate();
+    });
   }
 
   /** The job to work on next: a running one (resumed after a restart) first, then the oldest queued. */
@@ -282,8 +294,10 @@ export class SqliteJobStore {
     return row ? toRecord(row) : undefined;
   }
 
-  markRunning(rowId: number): boolean {
-    return this.q.markRunning.run(this.now(), rowId).changes === 1;
+  markRunning(rowId: number): Promise<boolean> {
+    return this.writes.onThisConnection(() => {
+      return this.q.markRunning.run(this.now(), rowId).changes === 1;
+    });
   }
 
   /** The next unanswered blocks of a job, those starting after line `afterLine`, in line order. */
@@ -299,24 +313,28 @@ export class SqliteJobStore {
    * undone, this one leaves the block's queries in place, so the block runs again at restart. The
    * job's `synchronous=FULL` end (`finish`) syncs every block recorded before it.
    */
-  recordBlock(rowId: number, block: QueryBlock, results: string): boolean {
-    return withoutSync(this.db, () =>
-      this.db
-        .transaction(() => {
-          if (this.q.advance.run(block.queries.length, rowId).changes !== 1) return false;
-          if (this.q.deleteQueryBlock.run(rowId, block.firstLine).changes !== 1) {
-            throw new Error(`Job ${rowId} has no query block at line ${block.firstLine}`);
-          }
-          this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.queries.length + block.refused.length, results);
-          return true;
-        })
-        .immediate(),
-    );
+  recordBlock(rowId: number, block: QueryBlock, results: string): Promise<boolean> {
+    return this.writes.onThisConnection(() => {
+      return withoutSync(this.db, () =>
+        this.db
+          .transaction(() => {
+            if (this.q.advance.run(block.queries.length, rowId).changes !== 1) return false;
+            if (this.q.deleteQueryBlock.run(rowId, block.firstLine).changes !== 1) {
+              throw new Error(`Job ${rowId} has no query block at line ${block.firstLine}`);
+            }
+            this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.queries.length + block.refused.length, results);
+            return true;
+          })
+          .immediate(),
+      );
+    });
   }
 
   /** Ends a queued or running job as done or failed. */
-  finish(rowId: number, status: 'done' | 'failed', error?: JobError): boolean {
-    return this.q.finish.run(status, this.now(), error === undefined ? null : JSON.stringify(error), rowId).changes === 1;
+  finish(rowId: number, status: 'done' | 'failed', error?: JobError): Promise<boolean> {
+    return this.writes.onThisConnection(() => {
+      return this.q.finish.run(status, this.now(), error === undefined ? null : JSON.stringify(error), rowId).changes === 1;
+    });
   }
 
   /**
@@ -351,33 +369,37 @@ export class SqliteJobStore {
    * Settles up to `max` blocks a finished job will never run, in one transaction: the result lines
    * of their refused lines are kept as result blocks, their queries dropped. Answers how many.
    */
-  settleQueryBlocks(rowId: number, max: number): number {
-    return this.db
-      .transaction(() => {
-        const blocks = this.pendingBlocks(rowId, max);
-        for (const block of blocks) {
-          if (block.refused.length > 0) this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, refusedText(block));
-          this.q.deleteQueryBlock.run(rowId, block.firstLine);
-        }
-        return blocks.length;
-      })
-      .immediate();
+  settleQueryBlocks(rowId: number, max: number): Promise<number> {
+    return this.writes.onThisConnection(() => {
+      return this.db
+        .transaction(() => {
+          const blocks = this.pendingBlocks(rowId, max);
+          for (const block of blocks) {
+            if (block.refused.length > 0) this.q.insertResultBlock.run(rowId, block.firstLine, block.lastLine, block.refused.length, refusedText(block));
+            this.q.deleteQueryBlock.run(rowId, block.firstLine);
+          }
+          return blocks.length;
+        })
+        .immediate();
+    });
   }
 
   /**
    * One bounded step of removing a job: up to `max` query blocks, then result blocks, then the job
    * row. Answers true when the job is gone.
    */
-  removeStep(rowId: number, max: number): boolean {
-    return this.db
-      .transaction(() => {
-        let left = max - this.q.deleteSomeQueryBlocks.run({ job: rowId, max }).changes;
-        if (left > 0) left -= this.q.deleteSomeResultBlocks.run({ job: rowId, max: left }).changes;
-        if (left <= 0) return false;
-        this.q.deleteJob.run(rowId);
-        return true;
-      })
-      .immediate();
+  removeStep(rowId: number, max: number): Promise<boolean> {
+    return this.writes.onThisConnection(() => {
+      return this.db
+        .transaction(() => {
+          let left = max - this.q.deleteSomeQueryBlocks.run({ job: rowId, max }).changes;
+          if (left > 0) left -= this.q.deleteSomeResultBlocks.run({ job: rowId, max: left }).changes;
+          if (left <= 0) return false;
+          this.q.deleteJob.run(rowId);
+          return true;
+        })
+        .immediate();
+    });
   }
 
   countByStatus(): Record<string, number> {

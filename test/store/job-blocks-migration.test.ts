@@ -22,7 +22,7 @@ describe('migration 0004: job lines in blocks', () => {
     db = dir = undefined;
   });
 
-  it('keeps a running job as one-line blocks that the runner can finish', () => {
+  it('keeps a running job as one-line blocks that the runner can finish', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sb-migrate-'));
     db = openDatabase(join(dir, 'bank.db'));
     const migrations = readMigrations();
@@ -44,8 +44,8 @@ describe('migration 0004: job lines in blocks', () => {
       { firstLine: 3, lastLine: 3, queries: [{ line: 3, type: 'pdq', hash: HASH, maxDistance: 31, ref: 'r3' }], refused: [] },
       { firstLine: 4, lastLine: 4, queries: [{ line: 4, type: 'pdq', hash: HASH, maxDistance: 0, ref: null }], refused: [] },
     ]);
-    expect(store.recordBlock(7, pending[0]!, '{"line":3,"ref":"r3","matches":[]}\n')).toBe(true);
-    expect(store.recordBlock(7, pending[1]!, '{"line":4,"matches":[]}\n')).toBe(true);
+    expect(await store.recordBlock(7, pending[0]!, '{"line":3,"ref":"r3","matches":[]}\n')).toBe(true);
+    expect(await store.recordBlock(7, pending[1]!, '{"line":4,"matches":[]}\n')).toBe(true);
     expect(store.pendingBlocks(7, 10)).toEqual([]);
     expect(store.byRowId(7)).toMatchObject({ done: 4, total: 4 });
 

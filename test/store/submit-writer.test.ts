@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/errors.js';
+import { SqliteJobStore } from '../../src/jobs/job-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SubmitWriter } from '../../src/store/sqlite/submit-writer.js';
 import type { AuditOrigin, SubmissionInput } from '../../src/store/store.js';
@@ -71,6 +72,27 @@ describe('submit writer', () => {
     await expect(Promise.all(others)).resolves.toHaveLength(others.length);
     expect(signalCount()).toBe(12_000);
     expect(await store.listMembers()).toContainEqual(expect.objectContaining({ id: 'beta', name: 'B' }));
+  });
+
+  it("gives a batch job's writes their turn too", async () => {
+    store.db.pragma('busy_timeout = 0');
+    const jobs = new SqliteJobStore(store.db, Date.now, store.writes);
+    let finished = false;
+    const batches = (async () => {
+      for (let n = 0; n < 8; n++) await store.submitSignals('alpha', items(2000), origin(`job-${n}`));
+      finished = true;
+    })();
+    let rounds = 0;
+    // A job received and removed, again and again, while the batches commit one after another.
+    while (!finished && rounds < 1000) {
+      const { rowId } = await jobs.beginReceiving('alpha', 10);
+      while (!(await jobs.removeStep(rowId, 100)));
+      rounds++;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await batches;
+    expect(signalCount()).toBe(16_000);
+    expect(rounds).toBeGreaterThanOrEqual(2);
   });
 
   it('commits what was submitted before close, then closes', async () => {

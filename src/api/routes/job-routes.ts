@@ -96,7 +96,7 @@ export function jobRoutes(jobs: JobService): RouteSpec[] {
       responses: { 200: { description: 'The job, cancelled', schema: JobSchema } },
       errors: ['ERR_NOT_FOUND', 'ERR_CONFLICT'],
       async handle({ params, caller, origin }) {
-        return { body: jobs.cancel(params.id, caller!.id, origin) };
+        return { body: await jobs.cancel(params.id, caller!.id, origin) };
       },
     }),
   ];
