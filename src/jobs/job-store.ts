@@ -295,9 +295,7 @@ export class SqliteJobStore {
   }
 
   markRunning(rowId: number): Promise<boolean> {
-    return this.writes.onThisConnection(() => {
-      return this.q.markRunning.run(this.now(), rowId).changes === 1;
-    });
+    return this.writes.onThisConnection(() => this.q.markRunning.run(this.now(), rowId).changes === 1);
   }
 
   /** The next unanswered blocks of a job, those starting after line `afterLine`, in line order. */
@@ -332,9 +330,7 @@ export class SqliteJobStore {
 
   /** Ends a queued or running job as done or failed. */
   finish(rowId: number, status: 'done' | 'failed', error?: JobError): Promise<boolean> {
-    return this.writes.onThisConnection(() => {
-      return this.q.finish.run(status, this.now(), error === undefined ? null : JSON.stringify(error), rowId).changes === 1;
-    });
+    return this.writes.onThisConnection(() => this.q.finish.run(status, this.now(), error === undefined ? null : JSON.stringify(error), rowId).changes === 1);
   }
 
   /**

@@ -4,10 +4,9 @@
  * moments later on the other core; the rows come back here and the store records them
  * (`recordAuditChunks`: on the submit writer's connection when it has one, in their turn), in a
  * transaction that does not wait for the disk (the tree is derived from entries that already
- * did); the worker never writes. The
- * write-ahead log is checkpointed by the worker too, so the store's connections stop
- * checkpointing while the worker runs and resume if it stops. Reads of the tree still catch up
- * first, so nothing depends on the worker's timing.
+ * did); the worker never writes. The write-ahead log is checkpointed by the worker too, so the
+ * store's connections stop checkpointing while the worker runs and resume if it stops. Reads of
+ * the tree still catch up first, so nothing depends on the worker's timing.
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';

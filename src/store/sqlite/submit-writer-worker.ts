@@ -23,22 +23,23 @@ const signals = new SqliteSignals(db, log, () => new Date(nowMs).toISOString(), 
 
 const reply = (message: SubmitWriterReply): void => parentPort!.postMessage(message);
 
+/** Answers request `id` with what `run` answers, or with its error in wire form. */
+function answer(id: number, run: () => SubmitWriterReply): void {
+  try {
+    reply(run());
+  } catch (error) {
+    reply({ type: 'failed', id, error: toWireError(error) });
+  }
+}
+
 parentPort!.on('message', (request: SubmitWriterRequest) => {
   switch (request.type) {
     case 'submit':
       nowMs = request.nowMs;
-      try {
-        reply({ type: 'submitted', id: request.id, outcomes: signals.submit(request.memberId, request.items, request.origin) });
-      } catch (error) {
-        reply({ type: 'failed', id: request.id, error: toWireError(error) });
-      }
+      answer(request.id, () => ({ type: 'submitted', id: request.id, outcomes: signals.submit(request.memberId, request.items, request.origin) }));
       break;
     case 'chunks':
-      try {
-        reply({ type: 'recorded', id: request.id, recorded: log.recordChunksNow(fromWireChunks(request.chunks)) });
-      } catch (error) {
-        reply({ type: 'failed', id: request.id, error: toWireError(error) });
-      }
+      answer(request.id, () => ({ type: 'recorded', id: request.id, recorded: log.recordChunksNow(fromWireChunks(request.chunks)) }));
       break;
     case 'autocheckpoint':
       db.pragma(`wal_autocheckpoint = ${request.pages}`);
