@@ -101,6 +101,21 @@ export class SignalbankError<C extends ErrorCode = ErrorCode> extends Error {
   toItemError(): { code: C; message: string } {
     return { code: this.code, message: this.message };
   }
+
+  /**
+   * The message a client of the service may read. A server failure (status 5xx) can carry
+   * internals — a worker's stack, a path, SQLite's words — so it is replaced by its code's fixed
+   * text; the service logs the error itself.
+   */
+  get clientMessage(): string {
+    if (this.status < 500) return this.message;
+    return this.code === 'ERR_UNAVAILABLE' ? 'The service cannot answer this now; try again later' : 'The server could not complete this request; it has been logged';
+  }
+
+  /** `toItemError` as a client of the service may read it (see `clientMessage`). */
+  toClientItemError(): { code: C; message: string } {
+    return { code: this.code, message: this.clientMessage };
+  }
 }
 
 export type InputCode =

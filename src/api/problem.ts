@@ -1,11 +1,12 @@
 /**
  * The one place errors become HTTP answers: any `SignalbankError` maps to RFC 9457 problem JSON
- * with its stable code and the catalogue's status; anything else is logged and answered as a
- * bare 500 `ERR_INTERNAL`, never with a stack trace or an internal message. Also turns zod
+ * with its stable code and the catalogue's status; anything else is answered as a bare 500
+ * `ERR_INTERNAL`. Server failures (5xx, coded or not) are logged and answered with their code's
+ * fixed text, never with a stack trace or an internal message. Also turns zod
  * validation issues into `errors[]` with JSON Pointers (RFC 6901).
  */
 import type { z } from 'zod';
-import { ERROR_CATALOGUE, InputError, isSignalbankError, LimitError, type FieldError } from '../errors.js';
+import { InputError, isSignalbankError, LimitError, OperationError, type FieldError } from '../errors.js';
 
 export interface ProblemBody {
   readonly type: string;
@@ -21,7 +22,7 @@ export interface ProblemAnswer {
   readonly status: number;
   readonly body: ProblemBody;
   readonly headers: Record<string, string>;
-  /** True when the error was not a coded one: the caller must log it. */
+  /** True for a server failure (5xx, coded or not): the caller must log it, as its text is not sent. */
   readonly unexpected: boolean;
 }
 
@@ -31,36 +32,22 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const problemType = (code: string): string => `/docs#${code}`;
 
 export function toProblem(error: unknown, requestId?: string): ProblemAnswer {
-  if (isSignalbankError(error)) {
-    const headers: Record<string, string> = {};
-    if (error instanceof LimitError && error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
-    return {
-      status: error.status,
-      headers,
-      unexpected: false,
-      body: {
-        type: problemType(error.code),
-        title: error.title,
-        status: error.status,
-        code: error.code,
-        detail: error.message,
-        ...(requestId !== undefined && { requestId }),
-        ...(error.errors && { errors: error.errors }),
-      },
-    };
-  }
-  const { status, title } = ERROR_CATALOGUE.ERR_INTERNAL;
+  // An uncoded error is a bug: its text stays in the log, the client reads ERR_INTERNAL's.
+  const coded = isSignalbankError(error) ? error : new OperationError('ERR_INTERNAL', 'uncoded error');
+  const headers: Record<string, string> = {};
+  if (coded instanceof LimitError && coded.retryAfterSeconds !== undefined) headers['Retry-After'] = String(coded.retryAfterSeconds);
   return {
-    status,
-    headers: {},
-    unexpected: true,
+    status: coded.status,
+    headers,
+    unexpected: coded.status >= 500,
     body: {
-      type: problemType('ERR_INTERNAL'),
-      title,
-      status,
-      code: 'ERR_INTERNAL',
-      detail: 'The server could not complete this request; it has been logged',
+      type: problemType(coded.code),
+      title: coded.title,
+      status: coded.status,
+      code: coded.code,
+      detail: coded.clientMessage,
       ...(requestId !== undefined && { requestId }),
+      ...(coded.errors && { errors: coded.errors }),
     },
   };
 }

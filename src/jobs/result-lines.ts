@@ -17,5 +17,5 @@ export function matchesLine(line: number, ref: string | null, matches: readonly 
 }
 
 export function errorLine(line: number, ref: string | null, error: SignalbankError): string {
-  return `${lineStart(line, ref)},"error":${JSON.stringify(error.toItemError())}}`;
+  return `${lineStart(line, ref)},"error":${JSON.stringify(error.toClientItemError())}}`;
 }

@@ -14,6 +14,7 @@ import { SignalbankClient } from '../../src/client/signalbank-client.js';
 import { signingKeyFromJwk, type SigningKey } from '../../src/client/sign-request.js';
 import { loadConfig, type Config, type ConfigInput } from '../../src/config.js';
 import type { IndexFactory } from '../../src/bank/bank.js';
+import type { Logger } from 'pino';
 import type { Role } from '../../src/store/store.js';
 
 export interface TestMember {
@@ -37,8 +38,14 @@ export interface TestService {
   restart(overrides?: Partial<Config>): Promise<void>;
 }
 
-/** The service's own index; `createIndex` replaces it for a test that needs another. */
-export async function startTestService(overrides: ConfigInput = {}, createIndex?: IndexFactory): Promise<TestService> {
+export interface TestServiceParts {
+  /** Replaces the service's own index for a test that needs another. */
+  readonly createIndex?: IndexFactory;
+  /** Replaces the service's silent logger for a test that reads the log. */
+  readonly logger?: Logger;
+}
+
+export async function startTestService(overrides: ConfigInput = {}, parts: TestServiceParts = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-it-'));
   const dbPath = join(dir, 'bank.db');
   const config = loadConfig({}, { host: '127.0.0.1', port: 0, dbPath, logLevel: 'silent', rateLimitPerSecond: 0, ...overrides });
@@ -46,7 +53,7 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex?
     now: Date.now(),
   } as TestService;
   const clock = () => harness.now;
-  let service = await startService(config, { clock, ...(createIndex && { createIndex }), version: 'test' });
+  let service = await startService(config, { clock, ...parts, version: 'test' });
   const adminJwk = JSON.parse(readFileSync(service.initialised!.admin!.privateKeyPath, 'utf8')) as JWK;
   const adminKey = await signingKeyFromJwk('admin', adminJwk);
   const clientFor = (key: SigningKey) => new SignalbankClient({ baseUrl: service.url, key, clock });
@@ -72,7 +79,7 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex?
     },
     async restart(overrides: Partial<Config> = {}) {
       await service.close();
-      service = await startService({ ...config, port: service.port, ...overrides }, { clock, ...(createIndex && { createIndex }), version: 'test' });
+      service = await startService({ ...config, port: service.port, ...overrides }, { clock, ...parts, version: 'test' });
     },
   });
 }

@@ -50,7 +50,7 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchC
             results: results.map((result) => {
               if (result.ok) return { matches: result.value.map(matchJson) };
               metrics.rejections.inc({ code: result.error.code });
-              return { error: result.error.toItemError() };
+              return { error: result.error.toClientItemError() };
             }),
           },
         };

@@ -50,7 +50,7 @@ export function signalRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
               metrics.submissions.inc({ result: result.status });
               if (result.error) {
                 metrics.rejections.inc({ code: result.error.code });
-                return { status: 'rejected', error: result.error.toItemError() };
+                return { status: 'rejected', error: result.error.toClientItemError() };
               }
               return { status: result.status, id: result.signal!.id };
             }),
