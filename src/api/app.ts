@@ -17,7 +17,7 @@ import type { AuditOrigin, Member } from '../store/store.js';
 import type { ServiceMetrics } from './metrics.js';
 import { PROBLEM_CONTENT_TYPE, toProblem, validationError } from './problem.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { assertContentType, assertJsonContentType, parseJsonBody, readRawBody, streamRawBody } from './request-body.js';
+import { announcesBody, assertContentType, assertJsonContentType, parseJsonBody, readRawBody, streamRawBody } from './request-body.js';
 import { expressPath, type JsonAnswer, type RouteContext, type RouteSpec, type StreamedBody } from './route.js';
 
 export interface AppDependencies {
@@ -138,6 +138,8 @@ export function createApp(deps: AppDependencies): express.Express {
       locals(res).member = caller.id;
       origin = { actor: caller.id, kid: pending.kid, proof: pending.token };
       assertRole(caller, route.access);
+      // A replayed token costs its member nothing: refused before the rate limit charges it.
+      verifier.assertNotKnownReplay(pending);
       rateLimiter.take(caller.id);
     }
     const params = parseWith(route.params, req.params, 'The path');
@@ -156,7 +158,11 @@ export function createApp(deps: AppDependencies): express.Express {
       return { params, query, body: streamed, caller, origin, requestId: locals(res).requestId, req, res };
     }
     const hasBody = route.body !== undefined;
-    if (!hasBody && Number(req.headers['content-length'] ?? 0) > 0) throw new InputError('ERR_VALIDATION', `${req.method} ${route.path} takes no body`);
+    if (announcesBody(req)) {
+      if (!hasBody) throw new InputError('ERR_VALIDATION', `${req.method} ${route.path} takes no body`);
+      // Before the jti is consumed: the media type is not signed, so a corrected retry may reuse the token.
+      assertJsonContentType(req);
+    }
     const raw = await readRawBody(req, hasBody ? config.jsonBodyLimitBytes : 0);
     if (pending) {
       const keeping = req.method === 'GET' ? 'memory' : route.jtiWithChange ? 'with-change' : 'store';
@@ -165,7 +171,6 @@ export function createApp(deps: AppDependencies): express.Express {
     }
     if (hasBody) {
       if (raw.bytes.length === 0) throw new InputError('ERR_VALIDATION', 'This call needs a JSON body');
-      assertJsonContentType(req);
       body = parseWith(route.body, parseJsonBody(raw.bytes), 'The body');
     }
     return { params, query, body, caller, origin, requestId: locals(res).requestId, req, res };

@@ -73,6 +73,15 @@ export class ReplayGuard {
     return { memberId, jti, expiresAtSeconds: keepUntil };
   }
 
+  /**
+   * Whether this member's jti is already held in memory: a replay seen within its token's
+   * lifetime, answered before the request costs anything (its member's rate-limit tokens). Only
+   * `accept` consumes a jti; a jti this answers false for may still be refused by it.
+   */
+  isKnownReplay(memberId: string, jti: string): boolean {
+    return this.seen(jtiFingerprint(memberId, jti));
+  }
+
   /** Records an accepted `with-change` jti in the store unless the request's change already did. */
   async ensureRecorded(used: RequestJti): Promise<void> {
     if (await this.store.isJtiUsed(used.memberId, used.jti)) return;

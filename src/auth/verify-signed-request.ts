@@ -4,6 +4,9 @@
  * audience, times, method and URL — so an unauthenticated client cannot make the server read a
  * large body. `verifyBody` then checks the body digest and finally consumes the `jti`, so that a
  * request refused for any other reason does not burn it. Each failure has its own code.
+ *
+ * Whether a key is revoked is told only to a token its key really signed: an unsigned probe of a
+ * `kid` learns no more than that the signature is invalid.
  */
 import { AuthError, ForbiddenError } from '../errors.js';
 import type { Member, RequestJti, Store } from '../store/store.js';
@@ -53,10 +56,10 @@ export class RequestVerifier {
     const { token, header, claims } = parsed;
     const stored = await this.options.store.getKey(header.kid);
     if (!stored || stored.memberId !== claims.iss) throw new AuthError('ERR_KEY_UNKNOWN', `No key ${header.kid} for member ${claims.iss}`);
-    if (stored.status === 'revoked') throw new AuthError('ERR_KEY_REVOKED', `Key ${header.kid} was revoked`);
-    if (stored.alg !== header.alg) throw new AuthError('ERR_SIGNATURE_INVALID', `Key ${header.kid} signs with ${stored.alg}, not ${header.alg}`);
+    if (stored.alg !== header.alg) throw new AuthError('ERR_SIGNATURE_INVALID', `Key ${header.kid} does not sign with ${header.alg}`);
     const key = await this.publicKey(stored.kid, stored.thumbprint, () => importVerificationKey(stored.publicJwk, stored.alg));
     if (!(await signatureVerifies(parsed, key))) throw new AuthError('ERR_SIGNATURE_INVALID', 'The signature does not verify with the named key');
+    if (stored.status === 'revoked') throw new AuthError('ERR_KEY_REVOKED', `Key ${header.kid} was revoked`);
     const member = await this.options.store.getMember(claims.iss);
     if (!member) throw new AuthError('ERR_KEY_UNKNOWN', `No member ${claims.iss}`);
     if (member.status === 'suspended') throw new ForbiddenError('ERR_MEMBER_SUSPENDED', `Member ${member.id} is suspended`);
@@ -72,6 +75,11 @@ export class RequestVerifier {
     return { member, kid: stored.kid, token, claims };
   }
 
+  /** Refuses, before the request costs anything, a jti this member used within its token's lifetime. */
+  assertNotKnownReplay(request: HeaderVerifiedRequest): void {
+    if (this.options.replay.isKnownReplay(request.member.id, request.claims.jti)) throw replayError();
+  }
+
   /**
    * Checks the body digest (base64url SHA-256 of the body bytes), then consumes the jti, kept as
    * `keeping` says (`JtiKeeping`); answers it as the store keeps it.
@@ -79,7 +87,7 @@ export class RequestVerifier {
   async verifyBody(request: HeaderVerifiedRequest, digest: string, keeping: JtiKeeping): Promise<RequestJti> {
     if (request.claims.bd !== digest) throw new AuthError('ERR_BODY_DIGEST', 'The body does not match the signed digest (bd)');
     const used = await this.options.replay.accept(request.member.id, request.claims.jti, request.claims.exp, keeping, this.options.clock() / 1000);
-    if (!used) throw new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
+    if (!used) throw replayError();
     return used;
   }
 
@@ -97,3 +105,5 @@ export class RequestVerifier {
     return key;
   }
 }
+
+const replayError = (): AuthError => new AuthError('ERR_REPLAY', 'This jti was used before; every request needs a new one');
