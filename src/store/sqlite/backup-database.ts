@@ -7,7 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { OperationError } from '../../errors.js';
-import { openDatabase } from './database.js';
+import { createPrivateFile, openDatabase } from './database.js';
 
 /** Pages per backup step: all of them (better-sqlite3's largest step). */
 const ALL_PAGES = 0x7fffffff;
@@ -22,6 +22,8 @@ export async function backupDatabase(sourcePath: string, targetPath: string): Pr
   const started = performance.now();
   const source = openDatabase(sourcePath);
   try {
+    // The copy holds what the database holds: private from its first byte.
+    createPrivateFile(targetPath);
     await source.backup(targetPath, { progress: () => ALL_PAGES });
   } finally {
     source.close();

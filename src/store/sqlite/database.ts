@@ -2,9 +2,13 @@
  * Opens the SQLite database with the settings the bank's durability promise rests on: WAL
  * journal, `synchronous=FULL` (a commit that returned survives power loss), foreign keys on and a
  * busy timeout. Write transactions are started `BEGIN IMMEDIATE` by the store.
+ *
+ * A database it creates is private to its owner (mode 0600, in a folder created 0700): it holds
+ * who submitted what. SQLite gives the `-wal` and `-shm` files the database file's mode. An
+ * existing file keeps the mode its operator gave it.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type SqliteDatabase = Database.Database;
@@ -15,7 +19,7 @@ export interface OpenOptions {
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): SqliteDatabase {
-  if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && !options.readonly) createPrivateFile(path);
   const db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   if (!options.readonly) {
@@ -24,6 +28,12 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqliteDat
   }
   db.pragma('foreign_keys = ON');
   return db;
+}
+
+/** Creates `path` (and its missing folders) readable by its owner only, unless it exists. */
+export function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
 }
 
 /**
