@@ -28,6 +28,7 @@ describe('signalbank CLI', () => {
     const [report] = jsonLines(result.stdout) as [{ created: boolean; admin: { kid: string; privateKeyPath: string } }];
     expect(report.created).toBe(true);
     expect(statSync(report.admin.privateKeyPath).mode & 0o777).toBe(0o600);
+    expect([statSync(join(t.dir, 'fresh')).mode & 0o777, statSync(db).mode & 0o777]).toEqual([0o700, 0o600]);
     expect(JSON.parse(readFileSync(report.admin.privateKeyPath, 'utf8'))).toMatchObject({ kid: report.admin.kid, kty: 'OKP', crv: 'Ed25519' });
     const again = await runCli(['init', '--db', db]);
     expect(again.code).toBe(0);

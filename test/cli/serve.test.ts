@@ -1,8 +1,8 @@
 /**
  * `signalbank serve` as an operator runs it: a child process that initialises a missing database,
- * serves signed requests, and on SIGTERM finishes the request in flight before it exits 0.
+ * private to its owner, serves signed requests, and on SIGTERM finishes the request in flight before it exits 0.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,9 @@ describe('signalbank serve', () => {
     const db = join(dir, 'data', 'bank.db');
     const first = await startServeProcess(['--db', db, '--audience', 'serve-test', '--json']);
     expect(first.logs.find((l) => l['msg'] === 'initialised a new database')).toBeDefined();
+    // What it created is its owner's only: the folder, the database and the admin's key.
+    const modeOf = (path: string): number => statSync(path).mode & 0o777;
+    expect([modeOf(join(dir, 'data')), modeOf(db), modeOf(join(dir, 'data', 'admin.private.jwk.json'))]).toEqual([0o700, 0o600, 0o600]);
     const admin = new SignalbankClient({ baseUrl: first.url, audience: 'serve-test', key: await loadSigningKey('admin', join(dir, 'data', 'admin.private.jwk.json')) });
     const pair = await generateMemberKeyPair();
     expect((await admin.send('POST', '/v1/admin/members', { id: 'acme', name: 'Acme', roles: ['submitter', 'matcher'] })).status).toBe(201);

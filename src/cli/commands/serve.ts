@@ -39,7 +39,7 @@ export function register(program: Command): void {
         audience: flags.audience,
         indexKind: flags.index,
       });
-      if (config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true });
+      if (config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true, mode: 0o700 });
       const logger = createServiceLogger(config.logLevel);
       const service = await startService(config, { logger, version: packageVersion() });
       await new Promise<void>((done) => {
