@@ -160,5 +160,6 @@ describe('the member journey through the CLI', () => {
     expect(offline.code).toBe(1);
     expect(requests).toEqual([]);
     expect(jsonLines(offline.stdout)).toEqual(jsonLines(matchFiles.stdout));
-  });
+    // Fifteen CLI processes, each starting Node with its TypeScript loader: ~15 s alone, over 30 s on a busy machine.
+  }, 120_000);
 });
