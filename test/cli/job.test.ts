@@ -19,7 +19,7 @@ let env: Record<string, string>;
 let photos: string;
 
 beforeAll(async () => {
-  t = await startTestService();
+  t = await startTestService({}, { realClock: true }); // the CLI signs at real time
   const member = await t.member('acme', ['submitter', 'matcher']);
   await member.client.submit([{ type: 'pdq', hash: ORIG_PDQ, labels: ['suicide'], media: 'image', quality: 100 }]);
   const keyPath = join(t.dir, 'acme.private.jwk.json');

@@ -33,7 +33,7 @@ let t: TestService;
 const requests: { method: string; path: string; bytes: number }[] = [];
 
 beforeAll(async () => {
-  t = await startTestService();
+  t = await startTestService({}, { realClock: true }); // the CLI signs at real time
   t.service.server.on('request', (req: IncomingMessage) => requests.push({ method: req.method ?? '', path: (req.url ?? '').split('?')[0]!, bytes: Number(req.headers['content-length'] ?? 0) }));
 });
 afterAll(async () => t?.stop());

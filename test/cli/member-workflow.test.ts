@@ -15,7 +15,7 @@ let t: TestService;
 let adminEnv: Record<string, string>;
 
 beforeAll(async () => {
-  t = await startTestService();
+  t = await startTestService({}, { realClock: true }); // the CLI signs at real time
   adminEnv = { SIGNALBANK_URL: t.service.url, SIGNALBANK_MEMBER: 'admin', SIGNALBANK_KEY: t.service.initialised!.admin!.privateKeyPath };
 });
 afterAll(async () => t?.stop());

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
-import { startService, type RunningService } from '../../src/api/service.js';
+import { startService, type RunningService, type ServiceOptions } from '../../src/api/service.js';
 import { generateMemberKeyPair } from '../../src/auth/member-keys.js';
 import type { RequestAlgorithm } from '../../src/auth/request-token.js';
 import { SignalbankClient } from '../../src/client/signalbank-client.js';
@@ -43,6 +43,12 @@ export interface TestServiceParts {
   readonly createIndex?: IndexFactory;
   /** Replaces the service's silent logger for a test that reads the log. */
   readonly logger?: Logger;
+  /**
+   * The service reads the real clock instead of `now`: for tests whose requests are signed at real
+   * time by child processes (the CLI). A frozen clock refuses them as issued in the future
+   * (`ERR_NOT_YET_VALID`) once the test has run longer than the 30 s of allowed skew.
+   */
+  readonly realClock?: boolean;
 }
 
 export async function startTestService(overrides: ConfigInput = {}, parts: TestServiceParts = {}): Promise<TestService> {
@@ -52,8 +58,8 @@ export async function startTestService(overrides: ConfigInput = {}, parts: TestS
   const harness = {
     now: Date.now(),
   } as TestService;
-  const clock = () => harness.now;
-  let service = await startService(config, { clock, ...parts, version: 'test' });
+  const clock = parts.realClock ? Date.now : () => harness.now;
+  let service = await startService(config, { clock, ...serviceParts(parts), version: 'test' });
   const adminJwk = JSON.parse(readFileSync(service.initialised!.admin!.privateKeyPath, 'utf8')) as JWK;
   const adminKey = await signingKeyFromJwk('admin', adminJwk);
   const clientFor = (key: SigningKey) => new SignalbankClient({ baseUrl: service.url, key, clock });
@@ -79,7 +85,12 @@ export async function startTestService(overrides: ConfigInput = {}, parts: TestS
     },
     async restart(overrides: Partial<Config> = {}) {
       await service.close();
-      service = await startService({ ...config, port: service.port, ...overrides }, { clock, ...parts, version: 'test' });
+      service = await startService({ ...config, port: service.port, ...overrides }, { clock, ...serviceParts(parts), version: 'test' });
     },
   });
+}
+
+/** The parts the service itself takes. */
+function serviceParts({ createIndex, logger }: TestServiceParts): Pick<ServiceOptions, 'createIndex' | 'logger'> {
+  return { ...(createIndex && { createIndex }), ...(logger && { logger }) };
 }
