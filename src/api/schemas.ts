@@ -2,12 +2,16 @@
  * The JSON shapes of the HTTP API (SPEC §5) as zod schemas: request bodies and queries, which
  * validate every request, and response bodies, which the OpenAPI document is generated from and
  * the integration tests check answers against. One schema, three uses. Named schemas are
- * registered so they appear as OpenAPI components.
+ * registered so they appear as OpenAPI components. Hashes and match radii are shaped here but judged by their signal type, which gives the precise
+ * codes (`ERR_INVALID_HASH`, `ERR_INVALID_DISTANCE`); their metadata states the bounds the types
+ * enforce, for the document.
  */
 import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../errors.js';
 import { LABEL_NAME_RE } from '../signals/labels.js';
+import { SIGNAL_TYPES } from '../signals/registry.js';
 import { ROLES } from '../store/store.js';
+import { queryBoolean, queryInteger, queryNumber } from './query-values.js';
 
 export const schemaRegistry = z.registry<{ id: string; description?: string }>();
 export const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
@@ -19,7 +23,20 @@ export const MAX_SUBMIT_ITEMS = 10_000;
 export const MAX_MATCH_QUERIES = 1_000;
 export const MEMBER_ID_RE = /^[a-z][a-z0-9-]{1,62}$/;
 
-const hashString = z.string().max(256).describe('Hex digest; any case in, lower case stored');
+const signalTypes = Object.values(SIGNAL_TYPES);
+const hashString = z.string().meta({
+  description: 'Hex digest of the length its type takes (md5 32 digits, the others 64); any case in, lower case stored. Anything else is ERR_INVALID_HASH',
+  minLength: Math.min(...signalTypes.map((type) => type.hexLength)),
+  maxLength: Math.max(...signalTypes.map((type) => type.hexLength)),
+  pattern: '^[0-9A-Fa-f]+$',
+});
+/** Any number: the query's signal type decides, with ERR_INVALID_DISTANCE, which radii it takes. */
+const matchRadius = z.number().meta({
+  description: 'Hamming radius; default per type (pdq 31, blockhash 10), 0 for exact types. A radius the type does not take is ERR_INVALID_DISTANCE',
+  type: 'integer',
+  minimum: 0,
+  maximum: Math.max(...signalTypes.map((type) => type.maxMaxDistance)),
+});
 const typeName = z.string().max(32).describe('Signal type: pdq, blockhash, md5 or sha256');
 const labelName = z.string().max(64);
 const media = z.enum(['image', 'video']);
@@ -50,7 +67,7 @@ export const MatchQuerySchema = named(
   z.strictObject({
     type: typeName,
     hash: hashString,
-    maxDistance: z.number().int().min(0).max(64).optional().describe('Hamming radius; default per type (pdq 31, blockhash 10), 0 for exact types'),
+    maxDistance: matchRadius.optional(),
   }),
 );
 
@@ -60,20 +77,12 @@ export const MatchBodySchema = z.strictObject({
   includeDisputed: z.boolean().optional().describe('Also answer disputed signals; default false'),
 });
 
-const queryInt = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,6}$/, 'Expected a non-negative integer')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-const queryBool = z.enum(['true', 'false']).transform((value) => value === 'true');
-
 export const MatchQueryParamsSchema = z.strictObject({
   type: typeName,
   hash: hashString,
-  maxDistance: queryInt(0, 64).optional(),
-  limit: queryInt(1, 100).optional(),
-  includeDisputed: queryBool.optional(),
+  maxDistance: queryNumber(matchRadius).optional(),
+  limit: queryInteger(1, 100).optional().describe('Matches, at most 100 (default 10)'),
+  includeDisputed: queryBoolean.optional().describe('Also answer disputed signals; default false'),
 });
 
 export const SignalLookupParamsSchema = z.strictObject({ type: typeName, hash: hashString });
