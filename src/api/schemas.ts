@@ -1,8 +1,9 @@
 /**
  * The JSON shapes of the HTTP API (SPEC §5) as zod schemas: request bodies and queries, which
  * validate every request, and response bodies, which the OpenAPI document is generated from and
- * the integration tests check answers against. One schema, three uses. Named schemas are
- * registered so they appear as OpenAPI components. Hashes and match radii are shaped here but judged by their signal type, which gives the precise
+ * the integration tests check answers against. One schema, three uses. Named schemas carry an
+ * id in zod's global registry (with every `.describe()` text) so they appear as OpenAPI components.
+ * Hashes and match radii are shaped here but judged by their signal type, which gives the precise
  * codes (`ERR_INVALID_HASH`, `ERR_INVALID_DISTANCE`); their metadata states the bounds the types
  * enforce, for the document.
  */
@@ -13,11 +14,20 @@ import { SIGNAL_TYPES } from '../signals/registry.js';
 import { ROLES } from '../store/store.js';
 import { queryBoolean, queryInteger, queryNumber } from './query-values.js';
 
-export const schemaRegistry = z.registry<{ id: string; description?: string }>();
-export const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
-  schemaRegistry.add(schema, { id, description });
-  return schema;
+export const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => schema.meta({ id, description });
+
+/**
+ * Items of a batch envelope that the route checks one by one, so that each gets its own result:
+ * the envelope takes any value there, and the document describes it as the item schema.
+ */
+const batchItems = new WeakMap<z.core.$ZodType, z.ZodType>();
+const batchItem = (checkedAs: z.ZodType): z.ZodUnknown => {
+  const anyValue = z.unknown();
+  batchItems.set(anyValue, checkedAs);
+  return anyValue;
 };
+/** The schema a batch envelope's item is checked against, when `schema` is such an item. */
+export const batchItemSchemaOf = (schema: z.core.$ZodType): z.ZodType | undefined => batchItems.get(schema);
 
 export const MAX_SUBMIT_ITEMS = 10_000;
 export const MAX_MATCH_QUERIES = 1_000;
@@ -58,7 +68,7 @@ export const SubmissionItemSchema = named(
 );
 
 export const SubmitBodySchema = z.strictObject({
-  signals: z.array(z.unknown()).max(MAX_SUBMIT_ITEMS).describe(`Items (SubmissionItem), at most ${MAX_SUBMIT_ITEMS}; each is accepted or rejected on its own`),
+  signals: z.array(batchItem(SubmissionItemSchema)).max(MAX_SUBMIT_ITEMS).describe(`Items (SubmissionItem), at most ${MAX_SUBMIT_ITEMS}; each is accepted or rejected on its own`),
 });
 
 export const MatchQuerySchema = named(
@@ -72,7 +82,7 @@ export const MatchQuerySchema = named(
 );
 
 export const MatchBodySchema = z.strictObject({
-  queries: z.array(z.unknown()).min(1).max(MAX_MATCH_QUERIES).describe(`Queries (MatchQuery), at most ${MAX_MATCH_QUERIES}`),
+  queries: z.array(batchItem(MatchQuerySchema)).min(1).max(MAX_MATCH_QUERIES).describe(`Queries (MatchQuery), at most ${MAX_MATCH_QUERIES}`),
   limit: z.number().int().min(1).max(100).optional().describe('Matches per query, default 10'),
   includeDisputed: z.boolean().optional().describe('Also answer disputed signals; default false'),
 });
