@@ -4,27 +4,18 @@
  * registry as the other API schemas, so they appear in the OpenAPI document.
  */
 import { z } from 'zod';
-import { schemaRegistry } from './schemas.js';
-
-const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
-  schemaRegistry.add(schema, { id, description });
-  return schema;
-};
+import { queryInteger } from './query-values.js';
+import { named } from './schemas.js';
 
 const time = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString()).describe('RFC 3339 time');
-const count = (max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,12}$/, 'Expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(max));
-const positive = (max: number) => count(max).pipe(z.number().int().min(1));
+const cursor = queryInteger(0, Number.MAX_SAFE_INTEGER);
+const position = queryInteger(1, Number.MAX_SAFE_INTEGER);
 
 export const MAX_AUDIT_PAGE = 10_000;
 
 export const AuditEntriesQuerySchema = z.strictObject({
-  after: count(Number.MAX_SAFE_INTEGER).optional().describe('Cursor: entries with seq greater than this'),
-  limit: positive(MAX_AUDIT_PAGE).optional().describe(`Entries per page, at most ${MAX_AUDIT_PAGE} (default 1000)`),
+  after: cursor.optional().describe('Cursor: entries with seq greater than this'),
+  limit: queryInteger(1, MAX_AUDIT_PAGE).optional().describe(`Entries per page, at most ${MAX_AUDIT_PAGE} (default 1000)`),
   member: z.string().max(64).optional().describe('Only entries by this actor'),
   action: z.string().max(64).optional().describe('Only this action, e.g. signal.submit'),
   since: time.optional(),
@@ -32,12 +23,12 @@ export const AuditEntriesQuerySchema = z.strictObject({
 });
 
 export const AuditLeavesQuerySchema = z.strictObject({
-  after: count(Number.MAX_SAFE_INTEGER).optional(),
-  limit: positive(MAX_AUDIT_PAGE).optional(),
+  after: cursor.optional(),
+  limit: queryInteger(1, MAX_AUDIT_PAGE).optional(),
 });
 
-export const InclusionQuerySchema = z.strictObject({ seq: positive(Number.MAX_SAFE_INTEGER), treeSize: positive(Number.MAX_SAFE_INTEGER) });
-export const ConsistencyQuerySchema = z.strictObject({ from: positive(Number.MAX_SAFE_INTEGER), to: positive(Number.MAX_SAFE_INTEGER) });
+export const InclusionQuerySchema = z.strictObject({ seq: position, treeSize: position });
+export const ConsistencyQuerySchema = z.strictObject({ from: position, to: position });
 export const ReportQuerySchema = z.strictObject({ since: time.optional(), until: time.optional() });
 export const ExportQuerySchema = z.strictObject({ format: z.enum(['ndjson', 'csv']).optional().describe('Default ndjson'), since: time.optional(), until: time.optional() });
 

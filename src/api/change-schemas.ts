@@ -4,21 +4,15 @@
  * `delete` carrying only `{id, type, hash}`. Registered with the other API schemas.
  */
 import { z } from 'zod';
+import { queryInteger } from './query-values.js';
 import { named, SignalSchema } from './schemas.js';
 
 export const DEFAULT_CHANGES_PAGE = 1_000;
 export const MAX_CHANGES_PAGE = 10_000;
 
-const whole = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,16}$/, 'Expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
 export const ChangesQuerySchema = z.strictObject({
-  after: whole(0, Number.MAX_SAFE_INTEGER).optional().describe('Cursor: changes with seq greater than this (default 0, the beginning)'),
-  limit: whole(1, MAX_CHANGES_PAGE).optional().describe(`Changes per page, at most ${MAX_CHANGES_PAGE} (default ${DEFAULT_CHANGES_PAGE})`),
+  after: queryInteger(0, Number.MAX_SAFE_INTEGER).optional().describe('Cursor: changes with seq greater than this (default 0, the beginning)'),
+  limit: queryInteger(1, MAX_CHANGES_PAGE).optional().describe(`Changes per page, at most ${MAX_CHANGES_PAGE} (default ${DEFAULT_CHANGES_PAGE})`),
 });
 
 export const FeedSignalSchema = named('FeedSignal', 'A signal as members see it, after the change.', SignalSchema.omit({ mine: true }));

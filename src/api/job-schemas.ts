@@ -4,6 +4,7 @@
  * Registered with the other API schemas, so they appear in the OpenAPI document.
  */
 import { z } from 'zod';
+import { queryInteger } from './query-values.js';
 import { ItemErrorSchema, MatchQuerySchema, MatchSchema, named } from './schemas.js';
 
 export const MAX_JOB_LIST = 100;
@@ -17,23 +18,13 @@ export const JobQueryLineSchema = named(
 );
 
 export const JobCreateQuerySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'Expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(100))
-    .optional()
-    .describe('Matches per query, 1–100 (default 10)'),
+  limit: queryInteger(1, 100).optional().describe('Matches per query, 1–100 (default 10)'),
 });
 
 export const JobIdParamSchema = z.strictObject({ id: z.string().max(64) });
 
 export const JobListQuerySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'Expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_JOB_LIST))
+  limit: queryInteger(1, MAX_JOB_LIST)
     .optional()
     .describe(`Newest jobs first, at most this many (default and maximum ${MAX_JOB_LIST})`),
 });

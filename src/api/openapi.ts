@@ -1,27 +1,41 @@
 /**
  * Generates the OpenAPI 3.1 document from the route table and its zod schemas: paths, path and
- * query parameters, request bodies, answers, the problem answers of every error code a route may
- * give, the roles each operation needs (`x-roles`) and the JWS request-signing scheme.
+ * query parameters (numbers described as the numbers they stand for, with their bounds), request
+ * bodies (the items of batch envelopes as the schema each item is checked against), answers, the
+ * problem answers of every error code a route may give (those of the request pipeline derived
+ * from the route), the roles each operation needs (`x-roles`) and the JWS request-signing scheme.
+ * Descriptions come from zod's global registry, where `.describe()` and the named schemas put them.
  */
 import { z } from 'zod';
 import { ERROR_CATALOGUE, type ErrorCode } from '../errors.js';
-import { SIGNED_ROUTE_ERRORS, type RouteSpec } from './route.js';
-import { schemaRegistry } from './schemas.js';
+import { pipelineErrors, type RouteSpec } from './route.js';
+import { batchItemSchemaOf } from './schemas.js';
 
 type JsonSchema = Record<string, unknown>;
 
 const COMPONENT_PREFIX = '#/components/schemas/';
 
-/** JSON Schema of a zod schema, with registered sub-schemas referenced as components. */
+/** A batch envelope's item is any value for zod (checked one by one later); the document refers to its item schema. */
+function describeBatchItem({ zodSchema, jsonSchema }: { zodSchema: z.core.$ZodType; jsonSchema: JsonSchema }): void {
+  const checkedAs = batchItemSchemaOf(zodSchema);
+  if (checkedAs === undefined) return;
+  const id = z.globalRegistry.get(checkedAs)?.id;
+  if (id === undefined) throw new Error('A batch item schema must be named (a component) to be referred to');
+  jsonSchema['$ref'] = `${COMPONENT_PREFIX}${id}`;
+}
+
+const CONVERSION = { target: 'draft-2020-12', unrepresentable: 'any', override: describeBatchItem } as const;
+
+/** JSON Schema of a zod schema, with named sub-schemas referenced as components. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const converted = z.toJSONSchema(schema, { target: 'draft-2020-12', metadata: schemaRegistry, io, unrepresentable: 'any' }) as JsonSchema;
+  const converted = z.toJSONSchema(schema, { ...CONVERSION, io }) as JsonSchema;
   delete converted['$schema'];
   delete converted['$defs'];
   return JSON.parse(JSON.stringify(converted).replaceAll('"#/$defs/', `"${COMPONENT_PREFIX}`)) as JsonSchema;
 }
 
 function componentSchemas(): Record<string, JsonSchema> {
-  const { schemas } = z.toJSONSchema(schemaRegistry, { target: 'draft-2020-12', uri: (id) => `${COMPONENT_PREFIX}${id}`, unrepresentable: 'any' }) as {
+  const { schemas } = z.toJSONSchema(z.globalRegistry, { ...CONVERSION, uri: (id) => `${COMPONENT_PREFIX}${id}` }) as {
     schemas: Record<string, JsonSchema>;
   };
   for (const schema of Object.values(schemas)) {
@@ -31,18 +45,29 @@ function componentSchemas(): Record<string, JsonSchema> {
   return schemas;
 }
 
+const isNumeric = (schema: JsonSchema | undefined): schema is JsonSchema => schema?.['type'] === 'integer' || schema?.['type'] === 'number';
+
+/**
+ * Path and query parameters. A query string carries numbers as text: a parameter read from text
+ * into a number is described as that number (type, minimum, maximum), not as its text pattern.
+ */
 function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): JsonSchema[] {
   if (!schema) return [];
-  const object = jsonSchema(schema, 'input');
-  const properties = (object['properties'] ?? {}) as Record<string, JsonSchema>;
-  const required = new Set((object['required'] ?? []) as string[]);
-  return Object.entries(properties).map(([name, property]) => ({
-    name,
-    in: location,
-    required: location === 'path' || required.has(name),
-    ...(typeof property['description'] === 'string' && { description: property['description'] }),
-    schema: property,
-  }));
+  const sent = jsonSchema(schema, 'input');
+  const read = (jsonSchema(schema, 'output')['properties'] ?? {}) as Record<string, JsonSchema>;
+  const properties = (sent['properties'] ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((sent['required'] ?? []) as string[]);
+  return Object.entries(properties).map(([name, text]) => {
+    const value = read[name];
+    const property = text['type'] === 'string' && isNumeric(value) ? value : text;
+    return {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      ...(typeof property['description'] === 'string' && { description: property['description'] }),
+      schema: property,
+    };
+  });
 }
 
 function errorResponses(codes: readonly ErrorCode[]): Record<string, JsonSchema> {
@@ -72,8 +97,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], info: OpenApi
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routes) {
     const signed = route.access !== 'public';
-    const codes = [...(signed ? SIGNED_ROUTE_ERRORS : []), ...(route.errors ?? [])];
-    const responses: Record<string, JsonSchema> = errorResponses(codes);
+    const responses: Record<string, JsonSchema> = errorResponses([...pipelineErrors(route), ...(route.errors ?? [])]);
     for (const [status, response] of Object.entries(route.responses)) {
       responses[status] = {
         description: response.description,

@@ -77,7 +77,7 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
    * entry leave this unset: their jti is recorded first.
    */
   readonly jtiWithChange?: true;
-  /** Codes this route may answer besides those every signed route may (documented). */
+  /** Codes this route's handler may answer besides those of the request pipeline (`pipelineErrors`), documented with them. */
   readonly errors?: readonly ErrorCode[];
   handle(context: RouteContext<P, Q, B>): Promise<JsonAnswer | undefined>;
 }
@@ -100,7 +100,7 @@ export function expressPath(path: string): string {
 }
 
 /** Codes any signed route may answer. */
-export const SIGNED_ROUTE_ERRORS: readonly ErrorCode[] = [
+const SIGNED_ROUTE_ERRORS: readonly ErrorCode[] = [
   'ERR_AUTH_MISSING',
   'ERR_AUTH_MALFORMED',
   'ERR_ALG_NOT_ALLOWED',
@@ -118,5 +118,21 @@ export const SIGNED_ROUTE_ERRORS: readonly ErrorCode[] = [
   'ERR_FORBIDDEN',
   'ERR_MEMBER_SUSPENDED',
   'ERR_RATE_LIMITED',
-  'ERR_TOO_LARGE',
 ];
+
+/**
+ * Codes the request pipeline (`createApp`) may answer on a route, whatever its handler does:
+ * those of signed requests; on any route `ERR_VALIDATION` (parameters, query or body refused by
+ * their schema, a body sent to a route that takes none, a malformed URL) and `ERR_TOO_LARGE` (a
+ * body over the route's limit, which is 0 without a body); with a JSON body `ERR_BAD_JSON` and
+ * `ERR_UNSUPPORTED_MEDIA_TYPE`; with a streamed body `ERR_UNSUPPORTED_MEDIA_TYPE`.
+ */
+export function pipelineErrors(route: RouteSpec): ErrorCode[] {
+  return [
+    ...(route.access === 'public' ? [] : SIGNED_ROUTE_ERRORS),
+    'ERR_VALIDATION',
+    'ERR_TOO_LARGE',
+    ...(route.body ? (['ERR_BAD_JSON', 'ERR_UNSUPPORTED_MEDIA_TYPE'] as const) : []),
+    ...(route.streamedBody ? (['ERR_UNSUPPORTED_MEDIA_TYPE'] as const) : []),
+  ];
+}

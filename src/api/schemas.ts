@@ -1,25 +1,52 @@
 /**
  * The JSON shapes of the HTTP API (SPEC §5) as zod schemas: request bodies and queries, which
  * validate every request, and response bodies, which the OpenAPI document is generated from and
- * the integration tests check answers against. One schema, three uses. Named schemas are
- * registered so they appear as OpenAPI components.
+ * the integration tests check answers against. One schema, three uses. Named schemas carry an
+ * id in zod's global registry (with every `.describe()` text) so they appear as OpenAPI components.
+ * Hashes and match radii are shaped here but judged by their signal type, which gives the precise
+ * codes (`ERR_INVALID_HASH`, `ERR_INVALID_DISTANCE`); their metadata states the bounds the types
+ * enforce, for the document.
  */
 import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../errors.js';
 import { LABEL_NAME_RE } from '../signals/labels.js';
+import { SIGNAL_TYPES } from '../signals/registry.js';
 import { ROLES } from '../store/store.js';
+import { queryBoolean, queryInteger, queryNumber } from './query-values.js';
 
-export const schemaRegistry = z.registry<{ id: string; description?: string }>();
-export const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => {
-  schemaRegistry.add(schema, { id, description });
-  return schema;
+export const named = <T extends z.ZodType>(id: string, description: string, schema: T): T => schema.meta({ id, description });
+
+/**
+ * Items of a batch envelope that the route checks one by one, so that each gets its own result:
+ * the envelope takes any value there, and the document describes it as the item schema.
+ */
+const batchItems = new WeakMap<z.core.$ZodType, z.ZodType>();
+const batchItem = (checkedAs: z.ZodType): z.ZodUnknown => {
+  const anyValue = z.unknown();
+  batchItems.set(anyValue, checkedAs);
+  return anyValue;
 };
+/** The schema a batch envelope's item is checked against, when `schema` is such an item. */
+export const batchItemSchemaOf = (schema: z.core.$ZodType): z.ZodType | undefined => batchItems.get(schema);
 
 export const MAX_SUBMIT_ITEMS = 10_000;
 export const MAX_MATCH_QUERIES = 1_000;
 export const MEMBER_ID_RE = /^[a-z][a-z0-9-]{1,62}$/;
 
-const hashString = z.string().max(256).describe('Hex digest; any case in, lower case stored');
+const signalTypes = Object.values(SIGNAL_TYPES);
+const hashString = z.string().meta({
+  description: 'Hex digest of the length its type takes (md5 32 digits, the others 64); any case in, lower case stored. Anything else is ERR_INVALID_HASH',
+  minLength: Math.min(...signalTypes.map((type) => type.hexLength)),
+  maxLength: Math.max(...signalTypes.map((type) => type.hexLength)),
+  pattern: '^[0-9A-Fa-f]+$',
+});
+/** Any number: the query's signal type decides, with ERR_INVALID_DISTANCE, which radii it takes. */
+const matchRadius = z.number().meta({
+  description: 'Hamming radius; default per type (pdq 31, blockhash 10), 0 for exact types. A radius the type does not take is ERR_INVALID_DISTANCE',
+  type: 'integer',
+  minimum: 0,
+  maximum: Math.max(...signalTypes.map((type) => type.maxMaxDistance)),
+});
 const typeName = z.string().max(32).describe('Signal type: pdq, blockhash, md5 or sha256');
 const labelName = z.string().max(64);
 const media = z.enum(['image', 'video']);
@@ -41,7 +68,7 @@ export const SubmissionItemSchema = named(
 );
 
 export const SubmitBodySchema = z.strictObject({
-  signals: z.array(z.unknown()).max(MAX_SUBMIT_ITEMS).describe(`Items (SubmissionItem), at most ${MAX_SUBMIT_ITEMS}; each is accepted or rejected on its own`),
+  signals: z.array(batchItem(SubmissionItemSchema)).max(MAX_SUBMIT_ITEMS).describe(`Items (SubmissionItem), at most ${MAX_SUBMIT_ITEMS}; each is accepted or rejected on its own`),
 });
 
 export const MatchQuerySchema = named(
@@ -50,30 +77,22 @@ export const MatchQuerySchema = named(
   z.strictObject({
     type: typeName,
     hash: hashString,
-    maxDistance: z.number().int().min(0).max(64).optional().describe('Hamming radius; default per type (pdq 31, blockhash 10), 0 for exact types'),
+    maxDistance: matchRadius.optional(),
   }),
 );
 
 export const MatchBodySchema = z.strictObject({
-  queries: z.array(z.unknown()).min(1).max(MAX_MATCH_QUERIES).describe(`Queries (MatchQuery), at most ${MAX_MATCH_QUERIES}`),
+  queries: z.array(batchItem(MatchQuerySchema)).min(1).max(MAX_MATCH_QUERIES).describe(`Queries (MatchQuery), at most ${MAX_MATCH_QUERIES}`),
   limit: z.number().int().min(1).max(100).optional().describe('Matches per query, default 10'),
   includeDisputed: z.boolean().optional().describe('Also answer disputed signals; default false'),
 });
 
-const queryInt = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,6}$/, 'Expected a non-negative integer')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-const queryBool = z.enum(['true', 'false']).transform((value) => value === 'true');
-
 export const MatchQueryParamsSchema = z.strictObject({
   type: typeName,
   hash: hashString,
-  maxDistance: queryInt(0, 64).optional(),
-  limit: queryInt(1, 100).optional(),
-  includeDisputed: queryBool.optional(),
+  maxDistance: queryNumber(matchRadius).optional(),
+  limit: queryInteger(1, 100).optional().describe('Matches, at most 100 (default 10)'),
+  includeDisputed: queryBoolean.optional().describe('Also answer disputed signals; default false'),
 });
 
 export const SignalLookupParamsSchema = z.strictObject({ type: typeName, hash: hashString });

@@ -25,19 +25,12 @@ import { createMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { RouteSpec } from './route.js';
+import { routeTable } from './route-table.js';
 import { CheckpointPublisher } from '../audit/checkpoint-publisher.js';
 import { defaultLogKeyPath, loadOrCreateLogKey } from '../audit/log-key.js';
 import { MatchCounter } from '../audit/match-counter.js';
-import { adminRoutes } from './routes/admin-routes.js';
-import { auditRoutes } from './routes/audit-routes.js';
-import { jobRoutes } from './routes/job-routes.js';
 import { JobService } from '../jobs/job-service.js';
 import { RequestActivity } from './request-activity.js';
-import { changeRoutes } from './routes/change-routes.js';
-import { matchRoutes } from './routes/match-routes.js';
-import { serviceRoutes } from './routes/service-routes.js';
-import { signalRoutes } from './routes/signal-routes.js';
 import { createServiceLogger } from '../runtime/service-logger.js';
 
 export interface ServiceOptions {
@@ -105,7 +98,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const jobs = new JobService({ db: store.db, writes: store.writes, bank, config, metrics, counter: matchCounter, logger, clock, foreground: requestActivity });
     const verifier = new RequestVerifier({ store, replay: new ReplayGuard(store), audience: config.audience, clock });
     const rateLimiter = new RateLimiter(config.rateLimitPerSecond, config.rateLimitBurst, clock);
-    const routes: RouteSpec[] = [];
     let openApi: Record<string, unknown> | undefined;
     const readiness = {
       async checks() {
@@ -118,15 +110,16 @@ export async function startService(config: Config, options: ServiceOptions = {})
         return { database, submissions: store.submitWriterFailure === undefined, migrations: store.schemaVersion > 0, index: true, accepting: !shuttingDown };
       },
     };
-    routes.push(
-      ...serviceRoutes(bank, metrics, readiness, () => (openApi ??= buildOpenApiDocument(routes, { version: options.version ?? '0.0.0', audience: config.audience }))),
-      ...signalRoutes(bank, metrics),
-      ...matchRoutes(bank, metrics, matchCounter),
-      ...adminRoutes(store, bank),
-      ...auditRoutes(store, checkpoints),
-      ...jobRoutes(jobs),
-      ...changeRoutes(store),
-    );
+    const routes = routeTable({
+      bank,
+      store,
+      metrics,
+      readiness,
+      matchCounter,
+      checkpoints,
+      jobs,
+      openApi: () => (openApi ??= buildOpenApiDocument(routes, { version: options.version ?? '0.0.0', audience: config.audience })),
+    });
     const app = createApp({ config, routes, verifier, rateLimiter, metrics, logger });
 
     const server = createServer(

@@ -253,17 +253,39 @@ describe('match', () => {
         { type: 'pdq', hash: ORIG, maxDistance: 65 },
       ]),
     );
-    expect(answer.results.map((r) => ('error' in r ? r.error.code : r.matches.length))).toEqual([1, 'ERR_DEGENERATE_HASH', 'ERR_INVALID_DISTANCE', 0, 'ERR_UNKNOWN_TYPE', 'ERR_VALIDATION']);
+    expect(answer.results.map((r) => ('error' in r ? r.error.code : r.matches.length))).toEqual([1, 'ERR_DEGENERATE_HASH', 'ERR_INVALID_DISTANCE', 0, 'ERR_UNKNOWN_TYPE', 'ERR_INVALID_DISTANCE']);
   });
 
   it('answers a bad single query with 400', async () => {
     expect(await codeOf(look.client.matchOne({ type: 'pdq', hash: 'abc' }))).toBe('ERR_INVALID_HASH');
     expect(await codeOf(look.client.matchOne({ type: 'md5', hash: MD5, maxDistance: 1 }))).toBe('ERR_INVALID_DISTANCE');
     expect(await codeOf(look.client.request('GET', `/v1/match?type=pdq&hash=${ORIG}&maxDistance=abc`))).toBe('ERR_VALIDATION');
+    expect(await codeOf(look.client.request('GET', `/v1/match?type=pdq&hash=${ORIG}&maxDistance=1e2`))).toBe('ERR_VALIDATION');
     expect(await codeOf(look.client.request('GET', `/v1/match?type=pdq&hash=${ORIG}&limit=101`))).toBe('ERR_VALIDATION');
     expect(await codeOf(look.client.request('GET', `/v1/match?type=pdq&hash=${ORIG}&x=1`))).toBe('ERR_VALIDATION');
     expect(await codeOf(look.client.match(Array.from({ length: 1001 }, () => ({ type: 'pdq', hash: ORIG }))))).toBe('ERR_VALIDATION');
     expect(await codeOf(look.client.match([]))).toBe('ERR_VALIDATION');
+  });
+
+  it("leaves radii and hashes to the signal type's own check, on GET, POST and per item", async () => {
+    const longHash = 'a'.repeat(300);
+    for (const maxDistance of [65, 1.5, -1]) {
+      expect(await codeOf(look.client.request('GET', `/v1/match?type=pdq&hash=${ORIG}&maxDistance=${maxDistance}`))).toBe('ERR_INVALID_DISTANCE');
+      expect(await codeOf(look.client.matchOne({ type: 'pdq', hash: ORIG, maxDistance }))).toBe('ERR_INVALID_DISTANCE');
+    }
+    const batch = await look.client.match([
+      { type: 'pdq', hash: ORIG, maxDistance: 1.5 },
+      { type: 'md5', hash: MD5, maxDistance: 65 },
+      { type: 'pdq', hash: longHash },
+      { type: 'md5', hash: longHash.toUpperCase() },
+      { type: 'pdq', hash: ORIG, maxDistance: '3' as unknown as number },
+    ]);
+    expect(batch.results.map((r) => ('error' in r ? r.error.code : 'matches'))).toEqual(['ERR_INVALID_DISTANCE', 'ERR_INVALID_DISTANCE', 'ERR_INVALID_HASH', 'ERR_INVALID_HASH', 'ERR_VALIDATION']);
+    expect(await codeOf(look.client.request('GET', `/v1/match?type=pdq&hash=${longHash}`))).toBe('ERR_INVALID_HASH');
+    expect(await codeOf(look.client.request('GET', `/v1/signals?type=md5&hash=${longHash}`))).toBe('ERR_INVALID_HASH');
+    const submitted = await sub.client.submit([pdq(longHash)]);
+    expect(submitted.results[0]?.error?.code).toBe('ERR_INVALID_HASH');
+    expect(submitted.results[0]?.error?.message).toContain('300 characters');
   });
 
   it('matches a new hash at once and a retracted one never', async () => {

@@ -39,7 +39,7 @@ export function adminRoutes(store: Store, bank: Bank): RouteSpec[] {
       jtiWithChange: true,
       body: MemberCreateSchema,
       responses: { 201: { description: 'The new member', schema: MemberSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_CONFLICT', 'ERR_BAD_JSON'],
+      errors: ['ERR_CONFLICT'],
       async handle({ body, origin }) {
         return { status: 201, body: memberJson(await store.createMember(body, origin)) };
       },
@@ -82,7 +82,7 @@ export function adminRoutes(store: Store, bank: Bank): RouteSpec[] {
       params: MemberIdParamSchema,
       body: MemberPatchSchema,
       responses: { 200: { description: 'The member after the change', schema: MemberSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_BAD_JSON'],
+      errors: ['ERR_NOT_FOUND', 'ERR_CONFLICT'],
       async handle({ params, body, origin }) {
         return { body: memberJson(await store.updateMember(params.id, body, origin)) };
       },
@@ -113,7 +113,7 @@ export function adminRoutes(store: Store, bank: Bank): RouteSpec[] {
       params: MemberIdParamSchema,
       body: KeyAddSchema,
       responses: { 201: { description: 'The registered key and its kid', schema: KeySchema } },
-      errors: ['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_BAD_JSON'],
+      errors: ['ERR_NOT_FOUND', 'ERR_CONFLICT'],
       async handle({ params, body, origin }) {
         const key = await parsePublicJwk(body.jwk);
         return { status: 201, body: keyJson(await store.addKey(params.id, key, origin)) };
@@ -145,7 +145,7 @@ export function adminRoutes(store: Store, bank: Bank): RouteSpec[] {
       jtiWithChange: true,
       body: LabelCreateSchema,
       responses: { 201: { description: 'The new label' } },
-      errors: ['ERR_VALIDATION', 'ERR_CONFLICT', 'ERR_BAD_JSON'],
+      errors: ['ERR_CONFLICT'],
       async handle({ body, origin }) {
         return { status: 201, body: await bank.addLabel(body, origin) };
       },

@@ -51,7 +51,6 @@ export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): Rou
       access: auditor,
       query: AuditEntriesQuerySchema,
       responses: { 200: { description: 'A page of entries', schema: AuditEntriesPageSchema } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query }) {
         const limit = query.limit ?? DEFAULT_PAGE;
         const entries = await store.listAuditEntries({ ...query, limit: limit + 1 });
@@ -70,7 +69,6 @@ export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): Rou
       access: auditor,
       query: AuditLeavesQuerySchema,
       responses: { 200: { description: 'A page of leaf hashes', schema: AuditLeavesPageSchema } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query }) {
         const limit = query.limit ?? DEFAULT_PAGE;
         const leaves = await store.auditLeaves(query.after ?? 0, limit + 1);
@@ -113,7 +111,6 @@ export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): Rou
       access: auditor,
       query: InclusionQuerySchema,
       responses: { 200: { description: 'Audit path, leaf first', schema: InclusionProofSchema } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query }) {
         return { body: { seq: query.seq, treeSize: query.treeSize, ...(await store.auditInclusionProof(query.seq, query.treeSize)) } };
       },
@@ -127,7 +124,6 @@ export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): Rou
       access: auditor,
       query: ConsistencyQuerySchema,
       responses: { 200: { description: 'Consistency proof', schema: ConsistencyProofSchema } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query }) {
         return { body: { from: query.from, to: query.to, proof: await store.auditConsistencyProof(query.from, query.to) } };
       },
@@ -142,7 +138,6 @@ export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): Rou
       access: auditor,
       query: ReportQuerySchema,
       responses: { 200: { description: 'The report', schema: AuditReportSchema } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query }) {
         return { body: await store.auditReport(query.since, query.until) };
       },
@@ -158,7 +153,6 @@ export function auditRoutes(store: Store, checkpoints: CheckpointPublisher): Rou
       access: auditor,
       query: ExportQuerySchema,
       responses: { 200: { description: 'The export', contentType: 'application/x-ndjson' } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query, res }) {
         const checkpoint = await checkpoints.current();
         const csv = query.format === 'csv';

@@ -27,7 +27,6 @@ export function changeRoutes(store: Store): RouteSpec[] {
       access: ['sync'],
       query: ChangesQuerySchema,
       responses: { 200: { description: 'A page of changes', schema: ChangesPageSchema }, 304: { description: 'Not modified: the page named by If-None-Match is still the answer' } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query, req, res }) {
         const after = query.after ?? 0;
         const limit = query.limit ?? DEFAULT_CHANGES_PAGE;

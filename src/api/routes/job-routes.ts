@@ -7,7 +7,7 @@
  */
 import { DEFAULT_MATCH_LIMIT } from '../../bank/bank.js';
 import type { JobService } from '../../jobs/job-service.js';
-import { JobCreateQuerySchema, JobIdParamSchema, JobListQuerySchema, JobListSchema, JobQueryLineSchema, JobSchema, MAX_JOB_LIST } from '../job-schemas.js';
+import { JobCreateQuerySchema, JobIdParamSchema, JobListQuerySchema, JobListSchema, JobQueryLineSchema, JobResultLineSchema, JobSchema, MAX_JOB_LIST } from '../job-schemas.js';
 import { writeChunk } from '../response-stream.js';
 import { defineRoute, defineStreamedRoute, type RouteSpec } from '../route.js';
 
@@ -29,7 +29,6 @@ export function jobRoutes(jobs: JobService): RouteSpec[] {
       query: JobCreateQuerySchema,
       streamedBody: { mediaTypes: NDJSON_MEDIA_TYPES, lineSchema: JobQueryLineSchema, description: 'One JobQueryLine per line' },
       responses: { 202: { description: 'The job, queued', schema: JobSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_UNSUPPORTED_MEDIA_TYPE'],
       async handle({ query, body, caller, origin }) {
         const job = await jobs.create(caller!.id, query.limit ?? DEFAULT_MATCH_LIMIT, body.chunks, () => body.verify(), origin);
         return { status: 202, headers: { Location: `/v1/jobs/${job.id}` }, body: job };
@@ -44,7 +43,6 @@ export function jobRoutes(jobs: JobService): RouteSpec[] {
       access: matcher,
       query: JobListQuerySchema,
       responses: { 200: { description: 'Jobs', schema: JobListSchema } },
-      errors: ['ERR_VALIDATION'],
       async handle({ query, caller }) {
         return { body: { jobs: jobs.list(caller!.id, query.limit ?? MAX_JOB_LIST) } };
       },
@@ -74,7 +72,7 @@ export function jobRoutes(jobs: JobService): RouteSpec[] {
       tag: 'jobs',
       access: matcher,
       params: JobIdParamSchema,
-      responses: { 200: { description: 'NDJSON result lines (JobResultLine)', contentType: 'application/x-ndjson' } },
+      responses: { 200: { description: 'NDJSON result lines, one JobResultLine each', schema: JobResultLineSchema, contentType: 'application/x-ndjson' } },
       errors: ['ERR_NOT_FOUND', 'ERR_CONFLICT'],
       async handle({ params, caller, res }) {
         const pages = jobs.results(params.id, caller!.id);

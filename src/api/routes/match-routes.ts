@@ -40,7 +40,6 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchC
       access: ['matcher'],
       body: MatchBodySchema,
       responses: { 200: { description: 'One result per query', schema: MatchAnswerSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_BAD_JSON', 'ERR_UNSUPPORTED_MEDIA_TYPE'],
       async handle({ body, caller }) {
         const queries = body.queries.map((raw, i) => itemResult(() => checkMatchQuery(raw, i)));
         const results = await bank.match(queries, { limit: body.limit ?? DEFAULT_MATCH_LIMIT, includeDisputed: body.includeDisputed ?? false });
@@ -65,7 +64,7 @@ export function matchRoutes(bank: Bank, metrics: ServiceMetrics, counter: MatchC
       access: ['matcher'],
       query: MatchQueryParamsSchema,
       responses: { 200: { description: 'Matches, nearest first', schema: SingleMatchAnswerSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_UNKNOWN_TYPE', 'ERR_INVALID_HASH', 'ERR_DEGENERATE_HASH', 'ERR_INVALID_DISTANCE'],
+      errors: ['ERR_UNKNOWN_TYPE', 'ERR_INVALID_HASH', 'ERR_DEGENERATE_HASH', 'ERR_INVALID_DISTANCE'],
       async handle({ query, caller }) {
         const valid = bank.validateQuery(query);
         const queries = [{ ok: true, value: valid } as const];

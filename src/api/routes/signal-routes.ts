@@ -34,7 +34,6 @@ export function signalRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
       jtiWithChange: true,
       body: SubmitBodySchema,
       responses: { 200: { description: 'One result per item, in order', schema: SubmitAnswerSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_BAD_JSON', 'ERR_UNSUPPORTED_MEDIA_TYPE'],
       async handle({ body, caller, origin }) {
         const items = body.signals.map((raw, i) =>
           itemResult(() => {
@@ -67,7 +66,7 @@ export function signalRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
       access: 'any',
       query: SignalLookupParamsSchema,
       responses: { 200: { description: 'The signal', schema: SignalSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_UNKNOWN_TYPE', 'ERR_INVALID_HASH', 'ERR_DEGENERATE_HASH', 'ERR_NOT_FOUND'],
+      errors: ['ERR_UNKNOWN_TYPE', 'ERR_INVALID_HASH', 'ERR_DEGENERATE_HASH', 'ERR_NOT_FOUND'],
       async handle({ query, caller }) {
         const found = await bank.findSignal(query.type, query.hash, caller!.id);
         if (!found) throw new NotFoundError('No signal has this type and hash');
@@ -120,7 +119,7 @@ export function signalRoutes(bank: Bank, metrics: ServiceMetrics): RouteSpec[] {
       params: SignalIdParamSchema,
       body: OpinionBodySchema,
       responses: { 200: { description: 'The signal after the opinion', schema: SignalSchema } },
-      errors: ['ERR_VALIDATION', 'ERR_INVALID_LABEL', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_BAD_JSON'],
+      errors: ['ERR_INVALID_LABEL', 'ERR_NOT_FOUND', 'ERR_CONFLICT'],
       async handle({ params, body, caller, origin }) {
         const signal = await bank.setOpinion(caller!.id, params.id, body, origin);
         const own = await bank.getSignal(signal.id, caller!.id);
