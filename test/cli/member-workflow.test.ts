@@ -1,6 +1,6 @@
 /**
  * The operator's and member's first steps through the real CLI against a real server: init,
- * keygen, member and key administration, submit and match, input the
+ * keygen, member and key administration (also revoking a key), submit and match, input the
  * submit command refuses rather than changes, suspension, and an online backup.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -85,6 +85,21 @@ describe('signalbank CLI', () => {
 
     const list = await runCli(['member', 'list'], { env: adminEnv });
     expect(list.stdout).toMatch(/alice\s+suspended\s+submitter,matcher/);
+  });
+
+  it('revokes a key: requests signed with it are refused from then on; an unknown kid is a clear error', async () => {
+    const kate = await t.member('kate', ['matcher']);
+    expect((await kate.client.send('GET', '/v1/taxonomy')).status).toBe(200);
+    const revoke = await runCli(['key', 'revoke', 'kate', kate.key.kid, '--json'], { env: adminEnv });
+    expect(revoke.code).toBe(0);
+    expect(jsonLines(revoke.stdout)[0]).toMatchObject({ kid: kate.key.kid, status: 'revoked' });
+    const refused = await kate.client.send('GET', '/v1/taxonomy');
+    expect({ status: refused.status, code: (refused.body as { code?: string }).code }).toEqual({ status: 401, code: 'ERR_KEY_REVOKED' });
+
+    const unknown = await runCli(['key', 'revoke', 'kate', 'no-such-kid'], { env: adminEnv });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error ERR_NOT_FOUND: .*no-such-kid/m);
+    expect(unknown.stderr).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
   it('refuses a --media other than image or video as a usage error, before sending anything', async () => {
