@@ -30,11 +30,6 @@ export interface TestService {
   readonly admin: TestMember;
   /** Milliseconds since the epoch as the service sees it; tests move it. */
   now: number;
-  /**
-   * From now on the service's clock is the real one (`now` reads it): for tests whose requests the
-   * CLI signs in a child process, with the real clock, over longer than the 30 s of allowed skew.
-   */
-  followRealClock(): void;
   member(id: string, roles: Role[], alg?: RequestAlgorithm): Promise<TestMember>;
   clientFor(key: SigningKey): SignalbankClient;
   stop(): Promise<void>;
@@ -47,17 +42,9 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex?
   const dir = mkdtempSync(join(tmpdir(), 'sb-it-'));
   const dbPath = join(dir, 'bank.db');
   const config = loadConfig({}, { host: '127.0.0.1', port: 0, dbPath, logLevel: 'silent', rateLimitPerSecond: 0, ...overrides });
-  let frozenNow = Date.now();
-  let realClock = false;
-  const harness = {} as TestService;
-  // Accessors, not a copied value (Object.assign would copy it once).
-  Object.defineProperty(harness, 'now', {
-    get: () => (realClock ? Date.now() : frozenNow),
-    set: (value: number) => {
-      frozenNow = value;
-    },
-    enumerable: true,
-  });
+  const harness = {
+    now: Date.now(),
+  } as TestService;
   const clock = () => harness.now;
   let service = await startService(config, { clock, ...(createIndex && { createIndex }), version: 'test' });
   const adminJwk = JSON.parse(readFileSync(service.initialised!.admin!.privateKeyPath, 'utf8')) as JWK;
@@ -71,9 +58,6 @@ export async function startTestService(overrides: ConfigInput = {}, createIndex?
     dbPath,
     admin,
     clientFor,
-    followRealClock() {
-      realClock = true;
-    },
     async member(id: string, roles: Role[], alg: RequestAlgorithm = 'EdDSA') {
       await admin.client.request('POST', '/v1/admin/members', { id, name: `Member ${id}`, roles });
       const pair = await generateMemberKeyPair(alg);
