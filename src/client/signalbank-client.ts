@@ -284,5 +284,6 @@ export function errorFromAnswer(answer: RawResponse): SignalbankError {
   const code = typeof body?.code === 'string' && Object.hasOwn(ERROR_CATALOGUE, body.code) ? (body.code as ErrorCode) : undefined;
   const detail = typeof body?.detail === 'string' ? body.detail : `The server answered ${answer.status}`;
   const errors = Array.isArray(body?.errors) ? (body.errors as FieldError[]) : undefined;
-  return new SignalbankError(code ?? 'ERR_UPSTREAM', detail, errors ? { errors } : {});
+  // The answer is kept as the cause: status, headers and body of what the server said.
+  return new SignalbankError(code ?? 'ERR_UPSTREAM', detail, { cause: answer, ...(errors && { errors }) });
 }

@@ -1,10 +1,11 @@
 /**
  * The operator's and member's first steps through the real CLI against a real server: init,
- * keygen, member and key administration, submit and match, suspension, and an online backup.
+ * keygen, member and key administration (also revoking a key), submit and match, input the
+ * submit command refuses rather than changes, suspension, and an online backup.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jsonLines, runCli } from '../support/run-cli.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -17,6 +18,10 @@ let adminEnv: Record<string, string>;
 beforeAll(async () => {
   t = await startTestService({}, { realClock: true }); // the CLI signs at real time
   adminEnv = { SIGNALBANK_URL: t.service.url, SIGNALBANK_MEMBER: 'admin', SIGNALBANK_KEY: t.service.initialised!.admin!.privateKeyPath };
+});
+// The service's clock stands still between tests; the CLI signs with the real one.
+beforeEach(() => {
+  t.now = Date.now();
 });
 afterAll(async () => t?.stop());
 
@@ -81,6 +86,54 @@ describe('signalbank CLI', () => {
 
     const list = await runCli(['member', 'list'], { env: adminEnv });
     expect(list.stdout).toMatch(/alice\s+suspended\s+submitter,matcher/);
+  });
+
+  it('revokes a key: requests signed with it are refused from then on; an unknown kid is a clear error', async () => {
+    const kate = await t.member('kate', ['matcher']);
+    expect((await kate.client.send('GET', '/v1/taxonomy')).status).toBe(200);
+    const revoke = await runCli(['key', 'revoke', 'kate', kate.key.kid, '--json'], { env: adminEnv });
+    expect(revoke.code).toBe(0);
+    expect(jsonLines(revoke.stdout)[0]).toMatchObject({ kid: kate.key.kid, status: 'revoked' });
+    const refused = await kate.client.send('GET', '/v1/taxonomy');
+    expect({ status: refused.status, code: (refused.body as { code?: string }).code }).toEqual({ status: 401, code: 'ERR_KEY_REVOKED' });
+
+    const unknown = await runCli(['key', 'revoke', 'kate', 'no-such-kid'], { env: adminEnv });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error ERR_NOT_FOUND: .*no-such-kid/m);
+    expect(unknown.stderr).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it('refuses a --media other than image or video as a usage error, before sending anything', async () => {
+    const hash = `${HASH.slice(0, 60)}0001`;
+    const ndjson = `${JSON.stringify({ type: 'pdq', hash, labels: ['suicide'], quality: 90 })}\n`;
+    const usage = await runCli(['submit', '--media', 'audio', '--json'], { env: adminEnv, stdin: ndjson });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("option '--media <media>' argument 'audio' is invalid");
+    expect(usage.stderr).toContain('image, video');
+    expect(usage.stdout).toBe('');
+    expect((await t.admin.client.send('GET', `/v1/signals?type=pdq&hash=${hash}`)).status).toBe(404);
+  });
+
+  it('submits the good lines and reports each line whose media or ref it cannot take as that line’s error', async () => {
+    const submitter = await t.member('sam', ['submitter']);
+    const env = { SIGNALBANK_URL: t.service.url, SIGNALBANK_MEMBER: 'sam', SIGNALBANK_KEY: join(t.dir, 'sam.private.jwk.json') };
+    writeFileSync(env.SIGNALBANK_KEY, JSON.stringify(submitter.privateJwk));
+    const hashes = ['0002', '0003', '0004'].map((tail) => `${HASH.slice(0, 60)}${tail}`);
+    const lines = [
+      { type: 'pdq', hash: hashes[0], labels: ['suicide'], quality: 90, media: 'audio' },
+      { type: 'pdq', hash: hashes[1], labels: ['suicide'], quality: 90, ref: 4711 },
+      { type: 'pdq', hash: hashes[2], labels: ['suicide'], quality: 90, ref: 'case-9' },
+    ];
+    const submit = await runCli(['submit', '--media', 'video', '--json'], { env, stdin: lines.map((line) => JSON.stringify(line)).join('\n') });
+    expect(submit.code).toBe(1);
+    const results = jsonLines(submit.stdout);
+    expect(results).toMatchObject([
+      { line: 1, status: 'unreadable', error: { code: 'ERR_VALIDATION', message: expect.stringContaining('media') as unknown } },
+      { line: 2, status: 'unreadable', error: { code: 'ERR_VALIDATION', message: expect.stringContaining('ref') as unknown } },
+      { line: 3, status: 'created' },
+    ]);
+    for (const hash of hashes.slice(0, 2)) expect((await submitter.client.send('GET', `/v1/signals?type=pdq&hash=${hash}`)).status).toBe(404);
+    expect(await submitter.client.findSignal('pdq', hashes[2]!)).toMatchObject({ media: 'video', mine: { submission: { ref: 'case-9' } } });
   });
 
   it('reports missing client settings and usage errors clearly', async () => {

@@ -22,6 +22,7 @@ import { hammingDistanceHex } from '../../src/signals/hex.js';
 import type { SubmitItem } from '../../src/client/signalbank-client.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
 import { codeOf } from '../support/error-code.js';
+import { problemOf } from '../support/problem-answer.js';
 
 // Real PDQ hashes from the reference vectors (bridge-mods: the original and two edits).
 const ORIG = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
@@ -70,13 +71,17 @@ describe('service routes', () => {
   });
 
   it('answers unknown routes with 404 and wrong methods with 405, as problem JSON', async () => {
-    const missing = await fetch(`${t.service.url}/v1/nothing`);
-    expect(missing.status).toBe(404);
-    expect(parse(ProblemSchema, await missing.json()).code).toBe('ERR_NOT_FOUND');
+    expect(await problemOf(await fetch(`${t.service.url}/v1/nothing`))).toEqual({ status: 404, code: 'ERR_NOT_FOUND' });
     const wrong = await fetch(`${t.service.url}/v1/taxonomy`, { method: 'PUT' });
-    expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET');
-    expect((await wrong.json())).toMatchObject({ code: 'ERR_METHOD_NOT_ALLOWED' });
+    expect(await problemOf(wrong)).toEqual({ status: 405, code: 'ERR_METHOD_NOT_ALLOWED' });
+  });
+
+  it('answers refused signatures (401) and missing roles (403) as problem JSON', async () => {
+    expect(await problemOf(await fetch(`${t.service.url}/v1/taxonomy`))).toEqual({ status: 401, code: 'ERR_AUTH_MISSING' });
+    expect(await problemOf(await t.clientFor({ ...alice.key, kid: 'no-such-kid' }).send('GET', '/v1/taxonomy'))).toEqual({ status: 401, code: 'ERR_KEY_UNKNOWN' });
+    expect(await problemOf(await matcher.client.send('POST', '/v1/signals', { signals: [pdq(FAR)] }))).toEqual({ status: 403, code: 'ERR_FORBIDDEN' });
+    expect(await codeOf(matcher.client.submit([pdq(FAR)]))).toBe('ERR_FORBIDDEN');
   });
 
   it('serves the taxonomy to any member', async () => {
@@ -135,8 +140,8 @@ describe('submit', () => {
   it('fails the whole request only for a bad envelope', async () => {
     const before = await auditCount();
     const bad = async (body: unknown) => {
-      const answer = await alice.client.send('POST', '/v1/signals', body);
-      return [answer.status, (answer.body as { code: string }).code];
+      const { status, code } = await problemOf(await alice.client.send('POST', '/v1/signals', body));
+      return [status, code];
     };
     expect(await bad([pdq(FAR)])).toEqual([400, 'ERR_VALIDATION']);
     expect(await bad({ items: [pdq(FAR)] })).toEqual([400, 'ERR_VALIDATION']);
@@ -392,18 +397,18 @@ describe('limits', () => {
 
   it('refuses a body over the limit with 413, wrong media types with 415, and rate-limits per member', async () => {
     const big = await member.client.send('POST', '/v1/match', { queries: Array.from({ length: 100 }, () => ({ type: 'pdq', hash: ORIG })) });
-    expect([big.status, (big.body as { code: string }).code]).toEqual([413, 'ERR_TOO_LARGE']);
+    expect(await problemOf(big)).toEqual({ status: 413, code: 'ERR_TOO_LARGE' });
     small.now += 10_000;
     const body = new TextEncoder().encode('{"queries":[]}');
     const authorization = await signRequest(member.key, { method: 'POST', target: '/v1/match', body }, { now: small.now });
     const text = await fetch(`${small.service.url}/v1/match`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization }, body });
-    expect([text.status, ((await text.json()) as { code: string }).code]).toEqual([415, 'ERR_UNSUPPORTED_MEDIA_TYPE']);
+    expect(await problemOf(text)).toEqual({ status: 415, code: 'ERR_UNSUPPORTED_MEDIA_TYPE' });
     small.now += 10_000;
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await member.client.send('GET', '/v1/taxonomy'));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429]);
     expect(answers[3]?.headers.get('retry-after')).toBe('1');
-    expect((answers[3]?.body as { code: string }).code).toBe('ERR_RATE_LIMITED');
+    expect(await problemOf(answers[3]!)).toEqual({ status: 429, code: 'ERR_RATE_LIMITED' });
     small.now += 2000;
     expect((await member.client.send('GET', '/v1/taxonomy')).status).toBe(200);
   });

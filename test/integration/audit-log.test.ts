@@ -16,6 +16,7 @@ import type { AuditEntry, Checkpoint } from '../../src/store/store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { jsonLines, runCli } from '../support/run-cli.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
+import { problemOf } from '../support/problem-answer.js';
 
 const HASHES = [
   'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22',
@@ -90,8 +91,8 @@ describe('auditor routes', () => {
     expect(retractions.entries).toHaveLength(1);
     const future = AuditEntriesPageSchema.parse(await w.auditor.client.request('GET', `/v1/audit/entries?since=${encodeURIComponent(new Date(w.t.now + 3_600_000).toISOString())}`));
     expect(future.entries).toEqual([]);
-    expect((await w.auditor.client.send('GET', '/v1/audit/entries?since=yesterday')).status).toBe(400);
-    for (const member of [w.alice, w.t.admin]) expect((await member.client.send('GET', '/v1/audit/entries')).status).toBe(403);
+    expect(await problemOf(await w.auditor.client.send('GET', '/v1/audit/entries?since=yesterday'))).toEqual({ status: 400, code: 'ERR_VALIDATION' });
+    for (const member of [w.alice, w.t.admin]) expect(await problemOf(await member.client.send('GET', '/v1/audit/entries'))).toEqual({ status: 403, code: 'ERR_FORBIDDEN' });
   });
 
   it('signs checkpoints with the log key and proves inclusion and consistency', async () => {
@@ -108,8 +109,8 @@ describe('auditor routes', () => {
     expect(verifyInclusion(Buffer.from(inclusion.leafHash, 'hex'), 2, second.treeSize, inclusion.proof.map((h) => Buffer.from(h, 'hex')), Buffer.from(second.rootHash, 'hex'))).toBe(true);
     const consistency = await w.auditor.client.request<{ proof: string[] }>('GET', `/v1/audit/proof/consistency?from=${first.treeSize}&to=${second.treeSize}`);
     expect(verifyConsistency(first.treeSize, second.treeSize, consistency.proof.map((h) => Buffer.from(h, 'hex')), Buffer.from(first.rootHash, 'hex'), Buffer.from(second.rootHash, 'hex'))).toBe(true);
-    expect((await w.auditor.client.send('GET', `/v1/audit/proof/inclusion?seq=${second.treeSize + 1}&treeSize=${second.treeSize}`)).status).toBe(400);
-    expect((await w.auditor.client.send('GET', `/v1/audit/proof/consistency?from=2&to=${second.treeSize + 5}`)).status).toBe(400);
+    expect((await problemOf(await w.auditor.client.send('GET', `/v1/audit/proof/inclusion?seq=${second.treeSize + 1}&treeSize=${second.treeSize}`))).status).toBe(400);
+    expect((await problemOf(await w.auditor.client.send('GET', `/v1/audit/proof/consistency?from=2&to=${second.treeSize + 5}`))).status).toBe(400);
   });
 
   it('reports figures for a window, match counts included', async () => {

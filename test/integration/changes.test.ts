@@ -9,6 +9,7 @@ import { ChangesPageSchema } from '../../src/api/change-schemas.js';
 import type { FeedChange, SubmitItem } from '../../src/client/signalbank-client.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
 import { codeOf } from '../support/error-code.js';
+import { problemOf } from '../support/problem-answer.js';
 
 const ORIG = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
 const FAR = '2707f0331f0b57b0f1c8f5ddfd70980f4c91d12a699dc1e2cc194c63b16364dd';
@@ -115,8 +116,7 @@ describe('GET /v1/changes', () => {
     expect(await codeOf(alice.client.changes(0))).toBe('ERR_FORBIDDEN');
     expect(await codeOf(carol.client.changes(0))).toBe('ERR_FORBIDDEN');
     expect(await codeOf(t.admin.client.changes(0))).toBe('ERR_FORBIDDEN');
-    const unsigned = await fetch(`${t.service.url}/v1/changes`);
-    expect(unsigned.status).toBe(401);
+    expect(await problemOf(await fetch(`${t.service.url}/v1/changes`))).toEqual({ status: 401, code: 'ERR_AUTH_MISSING' });
   });
 
   it('answers 304 to If-None-Match while the page is unchanged, and the new page once a change lands', async () => {

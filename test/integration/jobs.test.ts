@@ -13,6 +13,7 @@ import { signRequest } from '../../src/client/sign-request.js';
 import type { JobStatus, SignalbankClient, SubmitItem } from '../../src/client/signalbank-client.js';
 import { codeOf } from '../support/error-code.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
+import { problemOf } from '../support/problem-answer.js';
 
 // Real PDQ hashes from the reference vectors (bridge-mods: the original and two edits).
 const ORIG = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
@@ -167,13 +168,12 @@ describe('jobs on a running service', () => {
   it('refuses a body of another media type, or whose digest does not match, and keeps nothing', async () => {
     const jobsBefore = t.service.store.db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number };
     const wrongType = await signedPost(matcher, '/v1/jobs', Buffer.from('{"type":"pdq"}\n'), 'application/json');
-    expect(wrongType.status).toBe(415);
+    expect(await problemOf(wrongType)).toEqual({ status: 415, code: 'ERR_UNSUPPORTED_MEDIA_TYPE' });
     const body = Buffer.from(`${JSON.stringify({ type: 'pdq', hash: ORIG })}\n`);
     const badDigest = await signedPost(matcher, '/v1/jobs', body, 'application/ndjson', createHash('sha256').update('other').digest('base64url'));
-    expect(badDigest.status).toBe(401);
-    expect(((await badDigest.json()) as { code: string }).code).toBe('ERR_BODY_DIGEST');
+    expect(await problemOf(badDigest)).toEqual({ status: 401, code: 'ERR_BODY_DIGEST' });
     const empty = await signedPost(matcher, '/v1/jobs', Buffer.alloc(0), 'application/x-ndjson');
-    expect(empty.status).toBe(400);
+    expect((await problemOf(empty)).status).toBe(400);
     expect(t.service.store.db.prepare('SELECT count(*) AS n FROM jobs').get()).toEqual(jobsBefore);
     const accepted = await signedPost(matcher, '/v1/jobs?limit=3', body, 'application/ndjson');
     expect(accepted.status).toBe(202);

@@ -5,7 +5,8 @@
  * needs one), and after each refusal the hash is not in the bank and the signal log has not grown.
  * Then cross-member attempts: retracting another member's submission, learning who submitted a
  * signal (no member id, kid or `ref` of another member in any answer, errors included), and every
- * auditor-only and admin-only route of the OpenAPI document called by members without the role.
+ * signed route of the OpenAPI document (generated from the route table), its roles checked against
+ * SPEC §5, called by each single-role member (and one without roles) that lacks them.
  * Jobs: another member's job read, downloaded or cancelled gets the very answer a job that does not
  * exist gets and changes nothing; the list shows only the caller's jobs; an upload without the
  * matcher role, or whose body is not the signed one, is refused and leaves no row behind.
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyDigest } from '../../src/auth/request-token.js';
 import { signRequest, type SigningKey } from '../../src/client/sign-request.js';
 import type { Role } from '../../src/store/store.js';
+import { problemOf } from '../support/problem-answer.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
 
 const HASH = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
@@ -322,42 +324,74 @@ describe('cross-member attempts', () => {
     expect(answers[12]!.body).toMatchObject({ code: 'ERR_CONFLICT' });
   });
 
-  it('refuses auditor-only and admin-only routes to every member without the role, and changes nothing', async () => {
+  /**
+   * SPEC §5's roles per signed route. Every signed operation of the OpenAPI document (generated
+   * from the route table) must be listed here with the roles it declares, so a new route cannot be
+   * left out of the matrix below and none may drift from the SPEC.
+   */
+  const SPEC_ROLES: ReadonlyArray<[method: string, path: RegExp, roles: readonly Role[] | 'any']> = [
+    ['get', /^\/v1\/taxonomy$/, 'any'],
+    ['get', /^\/v1\/signals(\/\{id\})?$/, 'any'],
+    ['post', /^\/v1\/signals$/, ['submitter']],
+    ['delete', /^\/v1\/signals\/\{id\}\/submission$/, ['submitter']],
+    ['post', /^\/v1\/signals\/\{id\}\/opinions$/, ['submitter', 'matcher']],
+    ['*', /^\/v1\/match$/, ['matcher']],
+    ['*', /^\/v1\/jobs(\/|$)/, ['matcher']],
+    ['get', /^\/v1\/changes$/, ['sync']],
+    ['get', /^\/v1\/audit\//, ['auditor']],
+    ['*', /^\/v1\/admin\//, ['admin']],
+  ];
+  const specRoles = (method: string, path: string) => SPEC_ROLES.find(([m, pattern]) => (m === '*' || m === method) && pattern.test(path))?.[2];
+
+  it('refuses every signed route to every member without its role, and changes nothing', async () => {
     const document = (await (await fetch(`${t.service.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { 'x-roles'?: unknown }>> };
-    const single: Record<Role, TestMember> = {
+    const single: Record<Role | 'none', TestMember> = {
       submitter: carol,
       matcher: bob,
       sync: await t.member('syncer', ['sync']),
       auditor,
       admin: t.admin,
+      none: await t.member('no-roles', []),
     };
-    const before = await logSize();
-    const members = await t.admin.client.request<{ members: unknown[] }>('GET', '/v1/admin/members');
+    const job = await alice.client.createJob([{ type: 'pdq', hash, maxDistance: 31 }]);
+    const intruderHash = freshHash();
+    const idOf = (path: string) => (path.startsWith('/v1/jobs') ? job.id : path.startsWith('/v1/signals') ? signalId : 'alice');
+    /** A body the route would act on, were the caller allowed: a refusal must be why nothing changes. */
+    const bodyOf = (method: string, path: string): unknown => {
+      if (method === 'get' || method === 'delete') return undefined;
+      if (path === '/v1/signals') return JSON.parse(submitBody(intruderHash));
+      if (path.endsWith('/opinions')) return { verdict: 'false_positive' };
+      if (path === '/v1/match') return { queries: [{ type: 'pdq', hash }] };
+      return { id: 'intruder', name: 'x', roles: ['admin'], status: 'suspended', jwk: { kty: 'OKP' }, labels: ['x'], kind: 'modifier', description: 'x' };
+    };
+    const before = { log: await logSize(), members: await t.admin.client.request('GET', '/v1/admin/members'), signal: await alice.client.getSignal(signalId) };
+    const signed: string[] = [];
     let refused = 0;
     for (const [path, operations] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         const roles = operation['x-roles'];
-        if (!Array.isArray(roles) || !(roles.includes('auditor') || roles.includes('admin'))) continue;
-        const target = path.replace('{id}', 'alice').replace('{kid}', encodeURIComponent(alice.key.kid));
-        const body = method === 'get' || method === 'delete' ? undefined : { id: 'intruder', name: 'x', roles: ['admin'], status: 'suspended', jwk: { kty: 'OKP' }, labels: ['x'] };
+        if (roles === 'public') continue;
+        signed.push(`${method} ${path}`);
+        expect({ route: `${method} ${path}`, roles }).toEqual({ route: `${method} ${path}`, roles: specRoles(method, path) ?? 'not in SPEC §5' });
+        if (!Array.isArray(roles)) continue;
+        const target = path.replace('{id}', idOf(path)).replace('{kid}', encodeURIComponent(alice.key.kid));
         for (const [role, member] of Object.entries(single)) {
           if (roles.includes(role)) continue;
-          const answer = await member.client.send(method.toUpperCase(), target, body);
-          expect({ route: `${method} ${path}`, role, status: answer.status, code: (answer.body as { code?: string }).code }).toEqual({
-            route: `${method} ${path}`,
-            role,
-            status: 403,
-            code: 'ERR_FORBIDDEN',
-          });
+          const answer = await member.client.send(method.toUpperCase(), target, bodyOf(method, path));
+          expect({ route: `${method} ${path}`, role, ...(await problemOf(answer)) }).toEqual({ route: `${method} ${path}`, role, status: 403, code: 'ERR_FORBIDDEN' });
           refused++;
         }
       }
     }
-    expect(refused).toBeGreaterThanOrEqual(40);
+    // Each family of SPEC §5 is in the document: a route table that lost one would pass the loop above.
+    for (const [method, pattern] of SPEC_ROLES) expect(signed.some((route) => route.startsWith(method === '*' ? '' : `${method} `) && pattern.test(route.split(' ')[1]!)), `${method} ${pattern}`).toBe(true);
+    expect(refused).toBeGreaterThanOrEqual(120);
     console.info(`attack matrix: ${MATRIX.length} signature rows, ${refused} role/route pairs refused`);
-    expect(await logSize()).toBe(before);
-    expect(await t.admin.client.request('GET', '/v1/admin/members')).toEqual(members);
-    expect(await alice.client.getSignal(signalId)).toMatchObject({ status: 'active' });
+    expect(await logSize()).toBe(before.log);
+    expect(await t.admin.client.request('GET', '/v1/admin/members')).toEqual(before.members);
+    expect(await alice.client.getSignal(signalId)).toEqual(before.signal);
+    await assertNotInBank(intruderHash);
+    expect((await alice.client.jobStatus(job.id)).status).not.toBe('cancelled');
   });
 });
 

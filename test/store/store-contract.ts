@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/audit/canonical-json.js';
 import { leafHash, MerkleFrontier, verifyConsistency, verifyInclusion } from '../../src/audit/merkle-tree.js';
-import type { AuditOrigin, NewKey, Store, SubmissionInput } from '../../src/store/store.js';
+import type { AuditOrigin, NewKey, SignalChange, SignalRecord, Store, SubmissionInput, Verdict } from '../../src/store/store.js';
+import type { SignalStatus } from '../../src/signals/signal-status.js';
 import { codeOf } from '../support/error-code.js';
 
 export interface StoreHarness {
@@ -279,6 +280,55 @@ export function describeStoreContract(engine: string, open: () => Promise<StoreH
         await store.setOpinion('beta', id, { verdict: 'false_positive' }, origin('beta'));
         const [added] = await store.submitSignals('beta', [item()], origin('beta'));
         expect(added?.signal).toMatchObject({ submitters: 2, status: 'active', opinions: { falsePositive: 0 } });
+      });
+    });
+
+    describe('the status rule with several submitters', () => {
+      const opinionGivers = ['delta', 'epsilon', 'zeta'];
+      type Step = [what: string, act: (id: string) => Promise<SignalChange>, expected: { status: SignalStatus; submitters: number; confirm: number; falsePositive: number; disputeLabels: number }];
+      const opinion = (member: string, verdict: Verdict) => (id: string) =>
+        store.setOpinion(member, id, verdict === 'dispute_labels' ? { verdict, labels: ['self_harm'], reason: 'not suicide' } : { verdict }, origin(member));
+      const submit = (member: string) => async () => (await store.submitSignals(member, [item()], origin(member)))[0]!;
+      const retract = (member: string) => (id: string) => store.retractSubmission(member, id, origin(member));
+      const counts = (status: SignalStatus, submitters: number, confirm: number, falsePositive: number, disputeLabels = 0) => ({ status, submitters, confirm, falsePositive, disputeLabels });
+
+      // alpha and beta submit; gamma, delta, epsilon and zeta give opinions. Each step names the
+      // branch of `false positives >= submitters + confirmations` it lands on.
+      const STEPS: Step[] = [
+        ['one false positive against two submitters: active', opinion('gamma', 'false_positive'), counts('active', 2, 0, 1)],
+        ['two false positives against two submitters (equal): disputed', opinion('delta', 'false_positive'), counts('disputed', 2, 0, 2)],
+        ['a confirmation outweighs them again: active', opinion('epsilon', 'confirm'), counts('active', 2, 1, 2)],
+        ['a third false positive equals submitters plus confirmations: disputed', opinion('zeta', 'false_positive'), counts('disputed', 2, 1, 3)],
+        ['a false positive turned into a label dispute no longer counts: active', opinion('zeta', 'dispute_labels'), counts('active', 2, 1, 2, 1)],
+        ['the confirmation turned into a false positive: disputed', opinion('epsilon', 'false_positive'), counts('disputed', 2, 0, 3, 1)],
+        ['a member with a false positive submits: its opinion stops counting and it is a submitter: active', submit('gamma'), counts('active', 3, 0, 2, 1)],
+        ['a submitter retracts: two false positives against two submitters: disputed', retract('alpha'), counts('disputed', 2, 0, 2, 1)],
+        ['the member who had given an opinion retracts: its false positive counts again', retract('gamma'), counts('disputed', 1, 0, 3, 1)],
+        ['the last submitter retracts: retracted, whatever the opinions', retract('beta'), counts('retracted', 0, 0, 3, 1)],
+      ];
+
+      it('lands on each branch of the rule, as each change answers it and as it reads afterwards', async () => {
+        for (const member of opinionGivers) await store.createMember({ id: member, name: member.toUpperCase(), roles: ['matcher'] }, origin('admin'));
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        const id = created!.signal.id;
+        expect((await store.submitSignals('beta', [item()], origin('beta')))[0]?.signal).toMatchObject({ submitters: 2, status: 'active' });
+        for (const [what, act, expected] of STEPS) {
+          const { signal } = await act(id);
+          const seen = (shown: SignalRecord | undefined) => ({ what, status: shown?.status, submitters: shown?.submitters, ...shown?.opinions });
+          const wanted = { what, ...expected };
+          expect(seen(signal)).toEqual(wanted);
+          expect(seen((await store.getSignal(id, undefined))?.signal)).toEqual(wanted);
+        }
+      });
+
+      it('refuses an opinion from a current submitter and counts nothing for it', async () => {
+        const [created] = await store.submitSignals('alpha', [item()], origin('alpha'));
+        const id = created!.signal.id;
+        await store.submitSignals('beta', [item()], origin('beta'));
+        await store.setOpinion('gamma', id, { verdict: 'false_positive' }, origin('gamma'));
+        expect(await codeOf(store.setOpinion('beta', id, { verdict: 'false_positive' }, origin('beta')))).toBe('ERR_CONFLICT');
+        expect((await store.getSignal(id, undefined))?.signal).toMatchObject({ status: 'active', submitters: 2, opinions: { confirm: 0, falsePositive: 1, disputeLabels: 0 } });
+        expect((await store.getSignal(id, 'beta'))?.mine?.opinion).toBeUndefined();
       });
     });
 

@@ -1,20 +1,21 @@
 /**
  * `signalbank submit [file|-]`: submits hashes in batches of up to 10,000 (SPEC §5). Reads NDJSON
  * from `signalbank hash`, NDJSON items or CSV `type,hash,labels`; labels and media come from the
- * line or the flags. Prints one result per item (NDJSON with `--json`) and a summary on stderr;
- * exits 1 when any item was rejected or any line could not be read.
+ * line or the flags (a `--media` other than image or video is a usage error, exit 2). Prints one
+ * result per item (NDJSON with `--json`) and a summary on stderr; exits 1 when any item was
+ * rejected or any line could not be read.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { SubmitItem } from '../../client/signalbank-client.js';
 import { connect, withClientOptions, type ClientFlags } from '../client-options.js';
 import { createOutput, EXIT_FAILED } from '../output.js';
-import { readInput, type InputRecord } from '../submission-input.js';
+import { MEDIA, readInput, type InputRecord, type Media } from '../submission-input.js';
 
 const BATCH_SIZE = 10_000;
 
 interface Flags extends ClientFlags {
   labels?: string;
-  media: string;
+  media: Media;
 }
 
 export function register(program: Command): void {
@@ -24,11 +25,11 @@ export function register(program: Command): void {
       .description('submit hashes: NDJSON from `signalbank hash`, NDJSON {type, hash, labels?} items, or CSV type,hash,labels[,quality] (default: stdin)'),
   )
     .option('--labels <labels>', 'labels for lines that carry none, comma-separated (e.g. suicide,graphic)')
-    .option('--media <media>', 'image or video, for lines that do not say', 'image')
+    .addOption(new Option('--media <media>', 'image or video, for lines that do not say').choices(MEDIA).default('image'))
     .action(async (input: string | undefined, flags: Flags) => {
       const client = await connect(flags);
       const out = createOutput(flags.json ?? false);
-      const defaults = { labels: flags.labels ? flags.labels.split(',').map((l) => l.trim()).filter(Boolean) : [], media: flags.media === 'video' ? 'video' : 'image' } as const;
+      const defaults = { labels: flags.labels ? flags.labels.split(',').map((l) => l.trim()).filter(Boolean) : [], media: flags.media };
       const counts: Record<string, number> = {};
       const tally = (status: string) => (counts[status] = (counts[status] ?? 0) + 1);
       let batch: Extract<InputRecord, { item: SubmitItem }>[] = [];
