@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, runCli } from '../support/run-cli.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -18,10 +18,6 @@ let adminEnv: Record<string, string>;
 beforeAll(async () => {
   t = await startTestService({}, { realClock: true }); // the CLI signs at real time
   adminEnv = { SIGNALBANK_URL: t.service.url, SIGNALBANK_MEMBER: 'admin', SIGNALBANK_KEY: t.service.initialised!.admin!.privateKeyPath };
-});
-// The service's clock stands still between tests; the CLI signs with the real one.
-beforeEach(() => {
-  t.now = Date.now();
 });
 afterAll(async () => t?.stop());
 
