@@ -8,7 +8,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Bank, type IndexFactory } from '../bank/bank.js';
 import { createHammingIndex } from '../index/create-hamming-index.js';
@@ -51,7 +50,7 @@ export interface RunningService {
   readonly checkpoints: CheckpointPublisher;
   readonly matchCounter: MatchCounter;
   readonly jobs: JobService;
-  /** What `init` did when the database was new. */
+  /** What `init` did when this start created the bank: a new database, or one that a failed first start left without its admin. */
   readonly initialised: InitialiseReport | undefined;
   /** Milliseconds the index load took at start. */
   readonly indexLoadMs: number;
@@ -72,9 +71,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const logger = options.logger ?? createServiceLogger(config.logLevel);
   const clock = options.clock ?? Date.now;
   let initialised: InitialiseReport | undefined;
-  if (config.dbPath !== ':memory:' && !existsSync(config.dbPath) && config.initIfMissing) {
-    initialised = await initialiseBank({ dbPath: config.dbPath, ...(config.logKeyPath !== undefined && { logKeyPath: config.logKeyPath }) });
-    logger.info({ db: initialised.dbPath, admin: initialised.admin }, 'initialised a new database');
+  // Not only when the file is missing: a first start that failed half-way (say, on an admin key
+  // file already there) leaves a database with no member, which nobody could then administer.
+  // Initialising an initialised bank changes nothing.
+  if (config.dbPath !== ':memory:' && config.initIfMissing) {
+    const report = await initialiseBank({ dbPath: config.dbPath, ...(config.logKeyPath !== undefined && { logKeyPath: config.logKeyPath }) });
+    if (report.created) {
+      initialised = report;
+      logger.info({ db: report.dbPath, admin: report.admin }, 'initialised a new database');
+    }
   }
   const store = SqliteStore.open({
     path: config.dbPath,

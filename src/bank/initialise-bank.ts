@@ -36,7 +36,10 @@ export async function initialiseBank(options: InitialiseOptions): Promise<Initia
   const dbPath = resolve(options.dbPath);
   const store = SqliteStore.open({ path: dbPath, migrate: true });
   try {
-    if ((await store.listMembers()).length > 0) return { dbPath, schemaVersion: store.schemaVersion, created: false };
+    const members = await store.listMembers();
+    // A first init cut off between the admin member and its key left a bank nobody can sign for: finish it.
+    const keylessAdmin = members.length === 1 && members[0]!.id === ADMIN_MEMBER_ID && (await store.listKeys(ADMIN_MEMBER_ID)).length === 0;
+    if (members.length > 0 && !keylessAdmin) return { dbPath, schemaVersion: store.schemaVersion, created: false };
     const privateKeyPath = resolve(options.adminKeyPath ?? join(dirname(dbPath), `${ADMIN_MEMBER_ID}.private.jwk.json`));
     const pair = await generateMemberKeyPair('EdDSA');
     // Write the private key first, exclusively and owner-only, so a failure leaves no keyless admin.
@@ -53,7 +56,7 @@ export async function initialiseBank(options: InitialiseOptions): Promise<Initia
     } finally {
       await file.close();
     }
-    await store.createMember({ id: ADMIN_MEMBER_ID, name: 'Operator', roles: ['admin'] }, OPERATOR);
+    if (!keylessAdmin) await store.createMember({ id: ADMIN_MEMBER_ID, name: 'Operator', roles: ['admin'] }, OPERATOR);
     const key = await store.addKey(ADMIN_MEMBER_ID, await parsePublicJwk(pair.publicJwk), OPERATOR);
     const logKeyPath = resolve(options.logKeyPath ?? defaultLogKeyPath(dbPath));
     const logKey = await loadOrCreateLogKey(store, logKeyPath, () => new Date().toISOString());
