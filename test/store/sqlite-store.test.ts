@@ -240,6 +240,21 @@ describe('sqlite audit tree upkeep', () => {
     rmSync(dir, { recursive: true });
   });
 
+  it('stops without leaving a timer that would keep the process up for 2 s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-upkeep-'));
+    const store = SqliteStore.open({ path: join(dir, 'bank.db') });
+    const upkeep = BackgroundUpkeep.start(store, { pollMs: 5 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await upkeep.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    await store.close();
+    rmSync(dir, { recursive: true });
+  });
+
   it('checkpoints the write-ahead log as writes come, so that steady writes reuse the log instead of growing it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sb-wal-'));
     const path = join(dir, 'bank.db');

@@ -63,7 +63,10 @@ export class BackgroundUpkeep {
       this.worker.once('exit', () => resolve());
     });
     this.worker.postMessage({ type: 'stop' });
-    await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    // At most 2 s for its last step; the timer is cleared, or it alone would keep the process up that long.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
     this.restoreCheckpointing();
   }
