@@ -8,7 +8,16 @@ import { InputError, OperationError } from './errors.js';
 
 const MIB = 1024 * 1024;
 
-const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+/**
+ * A number from a variable's text, written in decimal digits only: `Number()` would also take a
+ * blank (0 — a random port, rate limiting off), hex (`0x50`) and exponents (`8e3`).
+ */
+const numberText = (pattern: RegExp, expected: string) => z.union([z.number(), z.string().regex(pattern, expected).transform(Number)]);
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  numberText(/^\d{1,16}$/, 'Expected a whole number written in digits').pipe(z.number().int().min(min).max(max));
+const decimal = (min: number) => numberText(/^\d{1,16}(\.\d{1,16})?$/, 'Expected a number written in digits').pipe(z.number().min(min));
+/** A setting that must say something: a blank (`" "`) is refused, not taken as a path or name. */
+const text = z.string().refine((value) => value.trim() !== '', 'Expected a value that is not blank');
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
 
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -25,10 +34,10 @@ const duration = z.union([
 ]);
 
 const ConfigSchema = z.object({
-  host: z.string().min(1).default('127.0.0.1'),
+  host: text.default('127.0.0.1'),
   port: integer(0, 65535).default(8080),
-  dbPath: z.string().min(1).default('./data/signalbank.db'),
-  audience: z.string().min(1).max(256).default('signalbank'),
+  dbPath: text.default('./data/signalbank.db'),
+  audience: text.pipe(z.string().max(256)).default('signalbank'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Initialise the database (migrations, admin member and key) when it does not exist yet. */
   initIfMissing: bool.default(true),
@@ -44,12 +53,12 @@ const ConfigSchema = z.object({
   idleTimeoutMs: integer(1000).default(30_000),
   keepAliveTimeoutMs: integer(100).default(5_000),
   /** Per-member token bucket: sustained requests per second and burst size. 0 disables. */
-  rateLimitPerSecond: z.coerce.number().min(0).default(200),
+  rateLimitPerSecond: decimal(0).default(200),
   rateLimitBurst: integer(1).default(400),
   /** Graceful shutdown: how long in-flight requests may take before connections are cut. */
   shutdownGraceMs: integer(0).default(10_000),
   /** Private JWK of the log key that signs checkpoints; default: log.private.jwk.json beside the database. */
-  logKeyPath: z.string().min(1).optional(),
+  logKeyPath: text.optional(),
   /** A checkpoint is signed after this many new audit entries… */
   checkpointEveryEntries: integer(1).default(10_000),
   /** …or after this long, when the log has grown. */
