@@ -6,6 +6,7 @@
  * JSON too. `close()` shuts down gracefully: stop accepting, let in-flight requests finish (up to
  * the grace period), then close the database.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -20,7 +21,7 @@ import { LimitError, InputError, type SignalbankError } from '../errors.js';
 import { BackgroundUpkeep } from '../store/sqlite/background-upkeep.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { createApp } from './app.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -140,7 +141,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     );
     server.timeout = config.idleTimeoutMs;
     requestActivity.track(server);
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket));
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, metrics, logger));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {
@@ -187,8 +188,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   }
 }
 
-/** Answers a request the HTTP parser refused (oversized headers, timeouts, garbage) as problem JSON. */
-function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+/**
+ * Answers a request the HTTP parser refused (oversized headers, timeouts, garbage) as problem JSON,
+ * counted and logged like any refused request: express never sees it, and a flood of them would
+ * otherwise leave no trace in the rejection metrics or the log.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket, metrics: ServiceMetrics, logger: Logger): void {
   if (!socket.writable || (error.code === 'ECONNRESET' && socket.destroyed)) {
     socket.destroy();
     return;
@@ -203,10 +208,16 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   } else {
     coded = new InputError('ERR_VALIDATION', 'The request is not valid HTTP');
   }
-  const problem = toProblem(coded);
-  const body = JSON.stringify({ ...problem.body, status: status ?? problem.status });
+  const requestId = randomUUID();
+  const problem = toProblem(coded, requestId);
+  const answered = status ?? problem.status;
+  const body = JSON.stringify({ ...problem.body, status: answered });
   socket.end(
-    `HTTP/1.1 ${status ?? problem.status} ${status === 431 ? 'Request Header Fields Too Large' : problem.body.title}\r\n` +
-      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${answered} ${status === 431 ? 'Request Header Fields Too Large' : problem.body.title}\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
   );
+  // Not parsed, so no method or route: both labels take one fixed value.
+  metrics.requests.inc({ method: 'unparsed', route: 'unmatched', status: answered });
+  metrics.rejections.inc({ code: problem.body.code });
+  logger.info({ requestId, method: 'unparsed', route: 'unmatched', status: answered, code: problem.body.code, parser: error.code }, 'request');
 }

@@ -483,11 +483,24 @@ function expectProblem(answer: RawAnswer, status: number, code: string): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The value of one series of the service's /metrics, 0 when it is absent. */
+async function metricValue(series: string): Promise<number> {
+  const text = await (await fetch(`${t.service.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 describe('hostile clients on raw sockets', () => {
-  it('refuses headers over the limit with 431 ERR_TOO_LARGE', async () => {
-    expectProblem(await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(64 * 1024)}\r\n\r\n`), 431, 'ERR_TOO_LARGE');
+  it('refuses headers over the limit with 431 ERR_TOO_LARGE, counted as a rejection and a request', async () => {
+    const rejections = () => metricValue('signalbank_rejections_total{code="ERR_TOO_LARGE"}');
+    const unparsed = () => metricValue('signalbank_http_requests_total{method="unparsed",route="unmatched",status="431"}');
+    const before = [await rejections(), await unparsed()];
+    const answer = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    expectProblem(answer, 431, 'ERR_TOO_LARGE');
+    expect(answer.headers).toMatch(new RegExp(`X-Request-Id: ${(JSON.parse(answer.body) as { requestId: string }).requestId}`));
     const many = Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`).join('\r\n');
     expectProblem(await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\n${many}\r\n\r\n`), 431, 'ERR_TOO_LARGE');
+    expect([await rejections(), await unparsed()]).toEqual([before[0]! + 2, before[1]! + 2]);
   });
 
   it('answers garbage and malformed requests with problem JSON', async () => {
