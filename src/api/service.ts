@@ -17,7 +17,7 @@ import { ReplayGuard } from '../auth/replay-guard.js';
 import { CLOCK_SKEW_SECONDS } from '../auth/request-token.js';
 import { RequestVerifier } from '../auth/verify-signed-request.js';
 import type { Config } from '../config.js';
-import { LimitError, InputError, type SignalbankError } from '../errors.js';
+import { LimitError, InputError, OperationError, type SignalbankError } from '../errors.js';
 import { BackgroundUpkeep } from '../store/sqlite/background-upkeep.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import { createApp } from './app.js';
@@ -143,7 +143,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     requestActivity.track(server);
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, metrics, logger));
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, config)));
       server.listen(config.port, config.host, () => {
         server.off('error', reject);
         resolve();
@@ -186,6 +186,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await store.close();
     throw error;
   }
+}
+
+/** Why the service cannot listen, in the operator's terms when it is their setting (the port or host). */
+function listenError(error: NodeJS.ErrnoException, config: Config): Error {
+  const where = `${config.host} port ${config.port}`;
+  if (error.code === 'EADDRINUSE') return new OperationError('ERR_CONFIG', `Cannot listen on ${where}: another process uses it (set PORT or --port)`, { cause: error });
+  if (error.code === 'EACCES') return new OperationError('ERR_CONFIG', `Cannot listen on ${where}: not allowed (ports below 1024 need privileges; set PORT or --port)`, { cause: error });
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+    return new OperationError('ERR_CONFIG', `Cannot listen on ${where}: this machine has no such address (set SIGNALBANK_HOST or --host)`, { cause: error });
+  }
+  return error;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * A first start that fails half-way never leaves a bank nobody can administer: the next start
  * (or `init`) finishes what the first began — a database with no member gets its admin, an admin
- * member without a key gets one — and an initialised bank is left as it is.
+ * member without a key gets one — and an initialised bank is left as it is. A port in use is
+ * said to be one.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,23 @@ describe('the first start', () => {
     await again.close();
     expect(again.initialised).toBeUndefined();
     expect(await membersAndKeys(dbPath)).toEqual({ members: ['admin'], adminKeys: 1 });
+  });
+
+  it('refuses a port in use with ERR_CONFIG saying so, and starts once it is free', async () => {
+    const first = await startService(loadConfig({}, { host: '127.0.0.1', port: 0, dbPath: join(root, 'one', 'bank.db'), logLevel: 'silent' }));
+    const config = loadConfig({}, { host: '127.0.0.1', port: first.port, dbPath: join(root, 'two', 'bank.db'), logLevel: 'silent' });
+    try {
+      const refused = await startService(config).then(
+        () => undefined,
+        (error: unknown) => error as { code?: string; message?: string },
+      );
+      expect(refused?.code).toBe('ERR_CONFIG');
+      expect(refused?.message).toBe(`Cannot listen on 127.0.0.1 port ${first.port}: another process uses it (set PORT or --port)`);
+    } finally {
+      await first.close();
+    }
+    const second = await startService(config);
+    await second.close();
   });
 
   it('gives a key to an admin member that a cut-off init left without one', async () => {
