@@ -49,7 +49,6 @@ function storedCursor(path: string): number {
 
 /** Starts `sync` in a child process and SIGKILLs it once the mirror's cursor reaches `killAt`. */
 async function syncKilledAt(env: Record<string, string>, mirror: string, killAt: number): Promise<number | string> {
-  t.now = Date.now(); // the service's test clock follows real time for the child's signatures
   const child = spawn(process.execPath, ['--import', 'tsx', `${PROJECT_ROOT}src/cli/main.ts`, 'sync', '--mirror', mirror, '--page-size', '5', '--json'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', ...env },
@@ -67,7 +66,7 @@ let sync: TestMember;
 let matcher: TestMember;
 
 beforeAll(async () => {
-  t = await startTestService();
+  t = await startTestService({}, { realClock: true }); // the CLI signs at real time
   const submitter = await t.member('sub-a', ['submitter']);
   const other = await t.member('sub-b', ['submitter']);
   sync = await t.member('mirror-co', ['sync']);
@@ -91,7 +90,6 @@ afterAll(async () => t?.stop());
 
 describe('signalbank sync', () => {
   it('killed with SIGKILL mid-way several times, resumes from its cursor and converges to the same mirror', async () => {
-    t.now = Date.now();
     const env = envFor(sync);
     const last = (await sync.client.changes(0, 1)).lastSeq;
     expect(last).toBeGreaterThan(SIGNALS);
@@ -106,7 +104,6 @@ describe('signalbank sync', () => {
     expect(cursors.at(-1)).toBeLessThan(last);
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
 
-    t.now = Date.now();
     const finish = await runCli(['sync', '--mirror', killed, '--json'], { env });
     expect(finish.code).toBe(0);
     const [summary] = jsonLines(finish.stdout);
@@ -131,7 +128,6 @@ describe('signalbank sync', () => {
   });
 
   it('match --mirror prints what the online match prints', async () => {
-    t.now = Date.now();
     const mirror = join(t.dir, 'clean.db');
     expect(existsSync(mirror)).toBe(true);
     // Near-duplicates of stored hashes (a few bits flipped), stored ones, retracted and disputed ones.
@@ -145,7 +141,6 @@ describe('signalbank sync', () => {
     // JSON with a refused query among them (both exit 1), then text with other options.
     for (const extra of [['--json'], ['--include-disputed', '--limit', '2', '--max-distance', '64']]) {
       const args = extra[0] === '--json' ? [...extra, 'nothex', PHOTO, NOT_AN_IMAGE, ...queries] : [...extra, NEAR_PHOTO, ...queries];
-      t.now = Date.now();
       const online = await runCli(['match', ...args], { env });
       const offline = await runCli(['match', '--mirror', mirror, ...args]);
       expect(online.stdout).toBe(offline.stdout);
