@@ -194,6 +194,14 @@ export function isSignalbankError(value: unknown): value is SignalbankError {
 }
 
 /**
+ * A coded error as it is; anything else — a bug — as `ERR_INTERNAL`, the original kept as its
+ * cause for the log. A client reads only its code's fixed text (`clientMessage`).
+ */
+export function asCodedError(error: unknown): SignalbankError {
+  return isSignalbankError(error) ? error : new OperationError('ERR_INTERNAL', 'uncoded error', { cause: error });
+}
+
+/**
  * An error as it crosses a thread boundary (a structured clone keeps neither the class nor the
  * code): the family's name, the code and the message of a coded error; the message and stack of
  * any other, which stays uncoded on the far side (so the API still answers it as a bare 500).

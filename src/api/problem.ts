@@ -6,7 +6,7 @@
  * validation issues into `errors[]` with JSON Pointers (RFC 6901).
  */
 import type { z } from 'zod';
-import { InputError, isSignalbankError, LimitError, OperationError, type FieldError } from '../errors.js';
+import { asCodedError, InputError, LimitError, type FieldError } from '../errors.js';
 
 export interface ProblemBody {
   readonly type: string;
@@ -32,8 +32,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 export const problemType = (code: string): string => `/docs#${code}`;
 
 export function toProblem(error: unknown, requestId?: string): ProblemAnswer {
-  // An uncoded error is a bug: its text stays in the log, the client reads ERR_INTERNAL's.
-  const coded = isSignalbankError(error) ? error : new OperationError('ERR_INTERNAL', 'uncoded error');
+  const coded = asCodedError(error);
   const headers: Record<string, string> = {};
   if (coded instanceof LimitError && coded.retryAfterSeconds !== undefined) headers['Retry-After'] = String(coded.retryAfterSeconds);
   return {

@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Bank, ItemResult, Match, SearchedBatch, ValidQuery } from '../bank/bank.js';
 import type { MatchCounter } from '../audit/match-counter.js';
 import type { ServiceMetrics } from '../api/metrics.js';
-import { isSignalbankError, OperationError } from '../errors.js';
+import { asCodedError } from '../errors.js';
 import type { SignalTypeName } from '../signals/signal-type.js';
 import type { JobRecord, QueryBlock, SqliteJobStore } from './job-store.js';
 import { errorLine, matchesLine } from './result-lines.js';
@@ -158,7 +158,7 @@ export class JobRunner {
         answers.push(...(await this.bank.resolve(searched, part, Math.min(to, part + RESOLVE_PART))));
       }
     } catch (error) {
-      const reason = (isSignalbankError(error) ? error : new OperationError('ERR_INTERNAL', 'uncoded error')).toClientItemError();
+      const reason = asCodedError(error).toClientItemError();
       this.logger.error({ err: error, job: job.id }, 'job matching failed');
       await this.store.finish(job.rowId, 'failed', reason);
       this.tracks.delete(job.rowId);

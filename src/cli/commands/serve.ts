@@ -6,8 +6,6 @@
  * once; a repeated SIGTERM (supervisors and process groups send several) changes nothing.
  */
 import type { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { startService } from '../../api/service.js';
 import { createServiceLogger } from '../../runtime/service-logger.js';
 import { loadConfig } from '../../config.js';
@@ -39,7 +37,6 @@ export function register(program: Command): void {
         audience: flags.audience,
         indexKind: flags.index,
       });
-      if (config.dbPath !== ':memory:') mkdirSync(dirname(resolve(config.dbPath)), { recursive: true, mode: 0o700 });
       const logger = createServiceLogger(config.logLevel);
       const service = await startService(config, { logger, version: packageVersion() });
       await new Promise<void>((done) => {
