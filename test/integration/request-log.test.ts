@@ -1,0 +1,113 @@
+/**
+ * The service's log (issue 4: "structured logs with a request id; never log Authorization or
+ * bodies"). Signed requests that succeed and that are refused, with hashes in their query strings
+ * and bodies, go through the real service with its logger at the lowest level. Each answer's
+ * `X-Request-Id` names exactly one access-log line that agrees with the answer; no line, at any
+ * level, holds a token, a hash, a query string or anything of a body.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { signRequest } from '../../src/client/sign-request.js';
+import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
+
+const STORED = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
+const QUERIED = 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22';
+const SUBMITTED = '3f1c9e0b7a2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e';
+const REFUSED = '9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b';
+const REF = 'case-4711-internal-ref';
+const BODY_TEXT = 'not json, but a secret body';
+
+interface Sent {
+  readonly status: number;
+  readonly requestId: string | null;
+  readonly authorization: string;
+}
+
+describe('the request log', () => {
+  let bank: TestService;
+  let member: TestMember;
+  const lines: string[] = [];
+  const sent: Sent[] = [];
+
+  /** Sends a request signed by `member` (its token kept, to look for it in the log). */
+  async function send(method: string, target: string, body?: string, contentType = 'application/json', tamper = false): Promise<Sent> {
+    const bytes = body === undefined ? undefined : new TextEncoder().encode(body);
+    let authorization = await signRequest(member.key, { method, target, ...(bytes && { body: bytes }) }, { now: bank.now });
+    if (tamper) authorization = `${authorization.slice(0, -4)}AAAA`;
+    const answer = await fetch(`${bank.service.url}${target}`, {
+      method,
+      headers: { authorization, ...(bytes && { 'content-type': contentType }) },
+      ...(bytes && { body: bytes }),
+    });
+    await answer.arrayBuffer();
+    const result = { status: answer.status, requestId: answer.headers.get('x-request-id'), authorization };
+    sent.push(result);
+    return result;
+  }
+
+  beforeAll(async () => {
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter((line) => line.length > 0));
+        done();
+      },
+    });
+    bank = await startTestService({}, { logger: pino({ level: 'trace' }, stream) });
+    member = await bank.member('acme', ['submitter', 'matcher']);
+    await member.client.submit([{ type: 'pdq', hash: STORED, labels: ['suicide'], media: 'image', quality: 95 }]);
+    lines.length = 0;
+
+    await send('GET', `/v1/match?type=pdq&hash=${QUERIED}&maxDistance=31`);
+    await send('GET', `/v1/match?type=pdq&hash=${STORED.toUpperCase()}`);
+    await send('POST', '/v1/signals', JSON.stringify({ signals: [{ type: 'pdq', hash: SUBMITTED, labels: ['suicide'], media: 'image', quality: 90, ref: REF }] }));
+    await send('POST', '/v1/match', JSON.stringify({ queries: [{ type: 'pdq', hash: QUERIED }, { type: 'pdq', hash: 'zz' }] }));
+    await send('POST', '/v1/signals', JSON.stringify({ signals: [{ type: 'pdq', hash: REFUSED, labels: ['suicide'], media: 'image', quality: 90, ref: REF }] }), 'application/json', true);
+    await send('POST', '/v1/signals', BODY_TEXT);
+    await send('GET', `/v1/signals?type=pdq&hash=${REFUSED}`);
+    await send('GET', `/v1/signals/not-an-id-${REF}`);
+  });
+  afterAll(async () => bank?.stop());
+
+  it('answers what was sent as expected', () => {
+    expect(sent.map((s) => s.status)).toEqual([200, 200, 200, 200, 401, 400, 404, 404]);
+  });
+
+  it('writes one access line per request, named by the answer’s X-Request-Id and agreeing with the answer', () => {
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const access = records.filter((record) => record['msg'] === 'request');
+    expect(access).toHaveLength(sent.length);
+    for (const request of sent) {
+      expect(request.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      const mine = access.filter((record) => record['requestId'] === request.requestId);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ status: request.status });
+    }
+    // Routes are patterns, never the request target; a signed request names its member; a refusal its code.
+    expect(access.map((record) => record['route'])).toEqual([
+      '/v1/match',
+      '/v1/match',
+      '/v1/signals',
+      '/v1/match',
+      '/v1/signals',
+      '/v1/signals',
+      '/v1/signals',
+      '/v1/signals/{id}',
+    ]);
+    expect(access.map((record) => record['member'])).toEqual(['acme', 'acme', 'acme', 'acme', undefined, 'acme', 'acme', 'acme']);
+    expect(access.map((record) => record['code'])).toEqual([undefined, undefined, undefined, undefined, 'ERR_SIGNATURE_INVALID', 'ERR_BAD_JSON', 'ERR_NOT_FOUND', 'ERR_NOT_FOUND']);
+  });
+
+  it('never logs a token, a hash, a query string or anything of a body, at any level', () => {
+    const log = lines.join('\n');
+    expect(log.length).toBeGreaterThan(0);
+    for (const request of sent) {
+      const token = request.authorization.replace(/^\S+\s+/, '');
+      expect(log).not.toContain(token);
+      for (const part of token.split('.')) expect(log).not.toContain(part);
+    }
+    for (const secret of [QUERIED, STORED, SUBMITTED, REFUSED, REF, BODY_TEXT, BODY_TEXT.slice(0, 8), 'maxDistance', 'hash=', 'queries', 'quality']) {
+      expect(log.toLowerCase()).not.toContain(secret.toLowerCase());
+    }
+  });
+});
