@@ -1,9 +1,11 @@
 /**
- * The service's log (issue 4: "structured logs with a request id; never log Authorization or
- * bodies"). Signed requests that succeed and that are refused, with hashes in their query strings
- * and bodies, go through the real service with its logger at the lowest level. Each answer's
- * `X-Request-Id` names exactly one access-log line that agrees with the answer; no line, at any
- * level, holds a token, a hash, a query string or anything of a body.
+ * What the operator sees of requests: the log and the metrics (issue 4: "structured logs with a
+ * request id; never log Authorization or bodies"; "/metrics: request rate and latency by route,
+ * index size, matches, rejections by code"). Signed requests that succeed and that are refused,
+ * with hashes in their query strings and bodies, go through the real service with its logger at
+ * the lowest level. Each answer's `X-Request-Id` names exactly one access-log line that agrees
+ * with the answer; no line, at any level, holds a token, a hash, a query string or anything of a
+ * body. The metrics moved by exactly what was sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
@@ -20,15 +22,30 @@ const BODY_TEXT = 'not json, but a secret body';
 
 interface Sent {
   readonly status: number;
+  readonly body: unknown;
   readonly requestId: string | null;
   readonly authorization: string;
 }
 
-describe('the request log', () => {
+/** The samples of a Prometheus text exposition, keyed by name and sorted labels: `name{a="1",b="2"}`. */
+function samples(text: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels = (match[2] ?? '').split(/,(?=[a-z_]+=")/).filter((label) => label.length > 0).sort();
+    found.set(`${match[1]!}{${labels.join(',')}}`, Number(match[3]));
+  }
+  return found;
+}
+
+describe('the request log and metrics', () => {
   let bank: TestService;
   let member: TestMember;
   const lines: string[] = [];
   const sent: Sent[] = [];
+  let metricsBefore: Map<string, number>;
+  let metricsAfter: Map<string, number>;
 
   /** Sends a request signed by `member` (its token kept, to look for it in the log). */
   async function send(method: string, target: string, body?: string, contentType = 'application/json', tamper = false): Promise<Sent> {
@@ -40,8 +57,8 @@ describe('the request log', () => {
       headers: { authorization, ...(bytes && { 'content-type': contentType }) },
       ...(bytes && { body: bytes }),
     });
-    await answer.arrayBuffer();
-    const result = { status: answer.status, requestId: answer.headers.get('x-request-id'), authorization };
+    const text = await answer.text();
+    const result = { status: answer.status, body: text.length > 0 ? (JSON.parse(text) as unknown) : undefined, requestId: answer.headers.get('x-request-id'), authorization };
     sent.push(result);
     return result;
   }
@@ -56,6 +73,7 @@ describe('the request log', () => {
     bank = await startTestService({}, { logger: pino({ level: 'trace' }, stream) });
     member = await bank.member('acme', ['submitter', 'matcher']);
     await member.client.submit([{ type: 'pdq', hash: STORED, labels: ['suicide'], media: 'image', quality: 95 }]);
+    metricsBefore = samples(await (await fetch(`${bank.service.url}/metrics`)).text());
     lines.length = 0;
 
     await send('GET', `/v1/match?type=pdq&hash=${QUERIED}&maxDistance=31`);
@@ -66,6 +84,9 @@ describe('the request log', () => {
     await send('POST', '/v1/signals', BODY_TEXT);
     await send('GET', `/v1/signals?type=pdq&hash=${REFUSED}`);
     await send('GET', `/v1/signals/not-an-id-${REF}`);
+    const logged = lines.length;
+    metricsAfter = samples(await (await fetch(`${bank.service.url}/metrics`)).text());
+    lines.length = logged; // the /metrics request's own line is not one of the requests above
   });
   afterAll(async () => bank?.stop());
 
@@ -96,6 +117,36 @@ describe('the request log', () => {
     ]);
     expect(access.map((record) => record['member'])).toEqual(['acme', 'acme', 'acme', 'acme', undefined, 'acme', 'acme', 'acme']);
     expect(access.map((record) => record['code'])).toEqual([undefined, undefined, undefined, undefined, 'ERR_SIGNATURE_INVALID', 'ERR_BAD_JSON', 'ERR_NOT_FOUND', 'ERR_NOT_FOUND']);
+  });
+
+  it('counts requests by method, route and status, times them by route, and counts matches, submissions and rejections', () => {
+    const moved = (key: string): number => (metricsAfter.get(key) ?? 0) - (metricsBefore.get(key) ?? 0);
+    const requests = (method: string, route: string, status: number): number => moved(`signalbank_http_requests_total{method="${method}",route="${route}",status="${status}"}`);
+    expect(requests('GET', '/v1/match', 200)).toBe(2);
+    expect(requests('POST', '/v1/match', 200)).toBe(1);
+    expect(requests('POST', '/v1/signals', 200)).toBe(1);
+    expect(requests('POST', '/v1/signals', 401)).toBe(1);
+    expect(requests('POST', '/v1/signals', 400)).toBe(1);
+    expect(requests('GET', '/v1/signals', 404)).toBe(1);
+    expect(requests('GET', '/v1/signals/{id}', 404)).toBe(1);
+    expect(moved('signalbank_http_request_duration_seconds_count{method="GET",route="/v1/match"}')).toBe(2);
+    expect(moved('signalbank_http_request_duration_seconds_count{method="POST",route="/v1/signals"}')).toBe(3);
+    expect(moved('signalbank_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/match"}')).toBe(1);
+
+    // Every match answered, counted by type: the two GETs and the batch's one valid query.
+    const [nearGet, exactGet, , batch] = sent.map((request) => request.body) as [{ matches: unknown[] }, { matches: unknown[] }, unknown, { results: { matches?: unknown[] }[] }];
+    const answered = nearGet.matches.length + exactGet.matches.length + (batch.results[0]?.matches?.length ?? 0);
+    expect(exactGet.matches).toHaveLength(1);
+    expect(moved('signalbank_match_queries_total{type="pdq"}')).toBe(3);
+    expect(moved('signalbank_matches_total{type="pdq"}')).toBe(answered);
+    expect(moved('signalbank_submissions_total{result="created"}')).toBe(1);
+    expect(metricsAfter.get('signalbank_index_size{type="pdq"}')).toBe(2);
+
+    // Refused requests and refused items, by code: the forged token, the bad JSON, the two unknown signals and the bad query.
+    expect(moved('signalbank_rejections_total{code="ERR_SIGNATURE_INVALID"}')).toBe(1);
+    expect(moved('signalbank_rejections_total{code="ERR_BAD_JSON"}')).toBe(1);
+    expect(moved('signalbank_rejections_total{code="ERR_NOT_FOUND"}')).toBe(2);
+    expect(moved('signalbank_rejections_total{code="ERR_INVALID_HASH"}')).toBe(1);
   });
 
   it('never logs a token, a hash, a query string or anything of a body, at any level', () => {
