@@ -99,6 +99,31 @@ describe('signalbank CLI', () => {
     expect(unknown.stderr).not.toMatch(/at .*\.(ts|js):\d+/);
   });
 
+  it('generates a P-256 key with --alg ES256 that the bank accepts; any other --alg is a usage error', async () => {
+    const privatePath = join(t.dir, 'pat.private.jwk.json');
+    const keygen = await runCli(['keygen', '--alg', 'ES256', '--out', privatePath]);
+    expect(keygen.code).toBe(0);
+    const publicJwk = JSON.parse(keygen.stdout) as Record<string, unknown>;
+    expect(publicJwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
+    expect(publicJwk['d']).toBeUndefined();
+    expect(statSync(privatePath).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(privatePath, 'utf8'))).toMatchObject({ kty: 'EC', crv: 'P-256', kid: publicJwk['kid'], d: expect.any(String) as string });
+    const publicPath = join(t.dir, 'pat.public.jwk.json');
+    writeFileSync(publicPath, keygen.stdout);
+    expect((await runCli(['member', 'add', 'pat', '--name', 'Pat', '--roles', 'matcher'], { env: adminEnv })).code).toBe(0);
+    expect((await runCli(['key', 'add', 'pat', publicPath], { env: adminEnv })).code).toBe(0);
+    const match = await runCli(['match', HASH, '--json'], { env: { SIGNALBANK_URL: t.service.url, SIGNALBANK_MEMBER: 'pat', SIGNALBANK_KEY: privatePath } });
+    expect(match.code).toBe(0);
+    expect((jsonLines(match.stdout)[0] as { matches: { hash: string }[] }).matches.map((m) => m.hash)).toContain(HASH);
+
+    const otherPath = join(t.dir, 'rsa.private.jwk.json');
+    const usage = await runCli(['keygen', '--alg', 'RS256', '--out', otherPath]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("option '--alg <alg>' argument 'RS256' is invalid");
+    expect(usage.stderr).toContain('EdDSA, ES256');
+    expect(() => statSync(otherPath)).toThrow();
+  });
+
   it('refuses a --media other than image or video as a usage error, before sending anything', async () => {
     const hash = `${HASH.slice(0, 60)}0001`;
     const ndjson = `${JSON.stringify({ type: 'pdq', hash, labels: ['suicide'], quality: 90 })}\n`;

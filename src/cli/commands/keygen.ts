@@ -2,22 +2,24 @@
  * `signalbank keygen`: a new Ed25519 (default) or P-256 key pair for a member. The private JWK is
  * written to a file with mode 0600; the public JWK goes to stdout, ready for `key add`.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { generateMemberKeyPair } from '../../auth/member-keys.js';
-import { ConflictError, InputError } from '../../errors.js';
+import { ConflictError } from '../../errors.js';
 import { createOutput } from '../output.js';
+
+/** A usage error (exit 2) for anything else, as commander checks choices before running. */
+const ALGORITHMS = ['EdDSA', 'ES256'] as const;
 
 export function register(program: Command): void {
   program
     .command('keygen')
     .description('generate a key pair; the private JWK goes to a file (0600), the public JWK to stdout')
-    .option('--alg <alg>', 'EdDSA (Ed25519) or ES256 (P-256)', 'EdDSA')
+    .addOption(new Option('--alg <alg>', 'EdDSA (Ed25519) or ES256 (P-256)').choices(ALGORITHMS).default('EdDSA'))
     .option('--out <path>', 'private JWK file (default ./signalbank-<kid prefix>.private.jwk.json)')
     .option('--json', 'machine-readable output')
-    .action(async (flags: { alg: string; out?: string; json?: boolean }) => {
-      if (flags.alg !== 'EdDSA' && flags.alg !== 'ES256') throw new InputError('ERR_VALIDATION', `Expected EdDSA or ES256 for --alg but received ${JSON.stringify(flags.alg)}`);
+    .action(async (flags: { alg: (typeof ALGORITHMS)[number]; out?: string; json?: boolean }) => {
       const pair = await generateMemberKeyPair(flags.alg);
       const path = resolve(flags.out ?? `signalbank-${pair.kid.slice(0, 12)}.private.jwk.json`);
       let file;
