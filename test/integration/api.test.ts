@@ -386,6 +386,27 @@ describe('admin', () => {
   });
 });
 
+describe('the default body limit (SPEC §4: 16 MiB of JSON)', () => {
+  const MIB16 = 16 * 1024 * 1024;
+  /** A valid match body padded with spaces to exactly `bytes` bytes. */
+  const paddedMatch = (bytes: number): Uint8Array => {
+    const json = JSON.stringify({ queries: [{ type: 'pdq', hash: ORIG }] });
+    return new TextEncoder().encode(json.slice(0, -1) + ' '.repeat(bytes - json.length) + '}');
+  };
+
+  it('takes a body of exactly 16 MiB and refuses one byte more with 413, changing nothing', async () => {
+    const atLimit = paddedMatch(MIB16);
+    expect(atLimit.length).toBe(MIB16);
+    const taken = await matcher.client.send('POST', '/v1/match', atLimit);
+    expect(taken.status).toBe(200);
+    expect((taken.body as { results: { matches: unknown[] }[] }).results).toHaveLength(1);
+    const before = await auditCount();
+    const over = await matcher.client.send('POST', '/v1/match', paddedMatch(MIB16 + 1));
+    expect(await problemOf(over)).toEqual({ status: 413, code: 'ERR_TOO_LARGE' });
+    expect(await auditCount()).toBe(before);
+  });
+});
+
 describe('limits', () => {
   let small: TestService;
   let member: TestMember;
