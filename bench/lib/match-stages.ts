@@ -133,7 +133,7 @@ export async function profileMatchStages(bank: BenchBank, queries: readonly stri
       }
       const answer = kind === 'GET'
         ? { matches: results[0]?.ok ? results[0].value.map(matchJson) : [] }
-        : { results: results.map((result) => (result.ok ? { matches: result.value.map(matchJson) } : { error: result.error.toItemError() })) };
+        : { results: results.map((result) => (result.ok ? { matches: result.value.map(matchJson) } : { error: result.error.toClientItemError() })) };
       lap('answer objects (matchJson)');
       JSON.stringify(answer);
       lap('JSON.stringify');

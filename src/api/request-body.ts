@@ -71,12 +71,12 @@ function tooLarge(limitBytes: number): LimitError {
   return new LimitError('ERR_TOO_LARGE', `The body is larger than the limit of ${limitBytes} bytes`);
 }
 
-/** Checks the media type of a body that is present against those the route takes. */
 /** Whether the request announces a body: a Content-Length above zero, or a Transfer-Encoding (chunked). */
 export function announcesBody(req: IncomingMessage): boolean {
   return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** Checks the media type of a body that is present against those the route takes. */
 export function assertContentType(req: IncomingMessage, accepted: readonly string[]): void {
   const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (type === undefined || !accepted.includes(type)) {

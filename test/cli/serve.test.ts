@@ -10,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateMemberKeyPair } from '../../src/auth/member-keys.js';
-import { loadSigningKey, signingKeyFromJwk, signRequest } from '../../src/client/sign-request.js';
+import { loadSigningKey, signingKeyFromJwk, signRequest, type SigningKey } from '../../src/client/sign-request.js';
 import { SignalbankClient } from '../../src/client/signalbank-client.js';
-import type { SigningKey } from '../../src/client/sign-request.js';
 import { startServeProcess, type ServeProcess } from '../support/serve-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-serve-'));

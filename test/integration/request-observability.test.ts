@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { signRequest } from '../../src/client/sign-request.js';
+import { readMetrics } from '../support/metrics.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
 
 const STORED = 'd8f8f0cce0f4a84f0e370a22028f67f0b36e2ed596623e1d33e6b39c4e9c9b22';
@@ -27,18 +28,6 @@ interface Sent {
   readonly authorization: string;
 }
 
-/** The samples of a Prometheus text exposition, keyed by name and sorted labels: `name{a="1",b="2"}`. */
-function samples(text: string): Map<string, number> {
-  const found = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) continue;
-    const labels = (match[2] ?? '').split(/,(?=[a-z_]+=")/).filter((label) => label.length > 0).sort();
-    found.set(`${match[1]!}{${labels.join(',')}}`, Number(match[3]));
-  }
-  return found;
-}
-
 describe('the request log and metrics', () => {
   let bank: TestService;
   let member: TestMember;
@@ -48,13 +37,13 @@ describe('the request log and metrics', () => {
   let metricsAfter: Map<string, number>;
 
   /** Sends a request signed by `member` (its token kept, to look for it in the log). */
-  async function send(method: string, target: string, body?: string, contentType = 'application/json', tamper = false): Promise<Sent> {
+  async function send(method: string, target: string, body?: string, tamper = false): Promise<Sent> {
     const bytes = body === undefined ? undefined : new TextEncoder().encode(body);
     let authorization = await signRequest(member.key, { method, target, ...(bytes && { body: bytes }) }, { now: bank.now });
     if (tamper) authorization = `${authorization.slice(0, -4)}AAAA`;
     const answer = await fetch(`${bank.service.url}${target}`, {
       method,
-      headers: { authorization, ...(bytes && { 'content-type': contentType }) },
+      headers: { authorization, ...(bytes && { 'content-type': 'application/json' }) },
       ...(bytes && { body: bytes }),
     });
     const text = await answer.text();
@@ -73,19 +62,19 @@ describe('the request log and metrics', () => {
     bank = await startTestService({}, { logger: pino({ level: 'trace' }, stream) });
     member = await bank.member('acme', ['submitter', 'matcher']);
     await member.client.submit([{ type: 'pdq', hash: STORED, labels: ['suicide'], media: 'image', quality: 95 }]);
-    metricsBefore = samples(await (await fetch(`${bank.service.url}/metrics`)).text());
+    metricsBefore = await readMetrics(bank.service.url);
     lines.length = 0;
 
     await send('GET', `/v1/match?type=pdq&hash=${QUERIED}&maxDistance=31`);
     await send('GET', `/v1/match?type=pdq&hash=${STORED.toUpperCase()}`);
     await send('POST', '/v1/signals', JSON.stringify({ signals: [{ type: 'pdq', hash: SUBMITTED, labels: ['suicide'], media: 'image', quality: 90, ref: REF }] }));
     await send('POST', '/v1/match', JSON.stringify({ queries: [{ type: 'pdq', hash: QUERIED }, { type: 'pdq', hash: 'zz' }] }));
-    await send('POST', '/v1/signals', JSON.stringify({ signals: [{ type: 'pdq', hash: REFUSED, labels: ['suicide'], media: 'image', quality: 90, ref: REF }] }), 'application/json', true);
+    await send('POST', '/v1/signals', JSON.stringify({ signals: [{ type: 'pdq', hash: REFUSED, labels: ['suicide'], media: 'image', quality: 90, ref: REF }] }), true);
     await send('POST', '/v1/signals', BODY_TEXT);
     await send('GET', `/v1/signals?type=pdq&hash=${REFUSED}`);
     await send('GET', `/v1/signals/not-an-id-${REF}`);
     const logged = lines.length;
-    metricsAfter = samples(await (await fetch(`${bank.service.url}/metrics`)).text());
+    metricsAfter = await readMetrics(bank.service.url);
     lines.length = logged; // the /metrics request's own line is not one of the requests above
   });
   afterAll(async () => bank?.stop());

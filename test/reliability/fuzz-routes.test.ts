@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobResultLineSchema, JobSchema } from '../../src/api/job-schemas.js';
 import { signRequest } from '../../src/client/sign-request.js';
 import { startTestService, type TestMember, type TestService } from '../support/test-service.js';
+import { readMetrics } from '../support/metrics.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 150);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 4242);
@@ -485,9 +486,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The value of one series of the service's /metrics, 0 when it is absent. */
 async function metricValue(series: string): Promise<number> {
-  const text = await (await fetch(`${t.service.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  return (await readMetrics(t.service.url)).get(series) ?? 0;
 }
 
 describe('hostile clients on raw sockets', () => {
